@@ -1,0 +1,117 @@
+"""The array module (NumPy or CuPy), the float dtype, random generators and the recording switch."""
+import contextlib
+import os
+import threading
+
+import numpy
+
+from trainwell._errors import check_choice
+
+# The module every numerical line uses: `from trainwell import backend; xp = backend.xp`
+# is wrong (it freezes the module); layers call `backend.xp` at run time instead.
+xp = numpy
+_FLOATX_NAMES = ("float16", "float32", "float64")
+_floatx = "float32"
+_generator = numpy.random.default_rng()
+_state = threading.local()
+
+
+def set_backend(name):
+    """Select the array module: 'numpy' (default) or 'cupy' (needs `trainwell[gpu]`)."""
+    global xp, _generator
+    check_choice("set_backend", "name", name, ("cupy", "numpy"))
+    if name == "cupy":
+        try:
+            import cupy  # noqa: PLC0415  (optional extra)
+        except ImportError as error:
+            raise ImportError(
+                "set_backend: name='cupy' needs CuPy; install it with `pip install trainwell[gpu]`."
+            ) from error
+        xp = cupy
+    else:
+        xp = numpy
+    _generator = xp.random.default_rng()
+
+
+def backend_name():
+    """'numpy' or 'cupy'."""
+    return xp.__name__
+
+
+def floatx():
+    """The default float dtype name, 'float32' unless changed with `set_floatx`."""
+    return _floatx
+
+
+def set_floatx(name):
+    """Set the default float dtype for new weights and inputs ('float32' or 'float64')."""
+    global _floatx
+    check_choice("set_floatx", "name", name, _FLOATX_NAMES)
+    _floatx = name
+
+
+def epsilon():
+    """The fuzz factor Keras uses in constraints and clipping: 1e-7."""
+    return 1e-7
+
+
+def generator():
+    """The library's random generator; `trainwell.utils.set_random_seed` reseeds it."""
+    return _generator
+
+
+def seed_generator(seed):
+    """Reseed the library's generator (use `trainwell.utils.set_random_seed`)."""
+    global _generator
+    _generator = xp.random.default_rng(seed)
+
+
+def new_generator(seed=None):
+    """A private generator: seeded from `seed` when given, else drawn from the library's one."""
+    if seed is None:
+        seed = int(_generator.integers(0, 2**63 - 1))
+    return xp.random.default_rng(seed)
+
+
+def to_numpy(array):
+    """A NumPy array of `array` (copies from the GPU when needed)."""
+    if xp is not numpy and isinstance(array, xp.ndarray):
+        return xp.asnumpy(array)
+    return numpy.asarray(array)
+
+
+def cast(array, dtype=None):
+    """`array` on the backend with `dtype` (floatx when None), copied only when needed."""
+    return xp.asarray(array, dtype=dtype or _floatx)
+
+
+def backward_enabled():
+    """True inside `recording()`: layers keep what their next `backward` needs."""
+    return getattr(_state, "recording", False)
+
+
+@contextlib.contextmanager
+def recording(enabled=True):
+    """Within this block layers keep their inputs for a backward pass (the training step)."""
+    previous = backward_enabled()
+    _state.recording = enabled
+    try:
+        yield
+    finally:
+        _state.recording = previous
+
+
+if os.environ.get("TRAINWELL_BACKEND"):
+    set_backend(os.environ["TRAINWELL_BACKEND"])
+if os.environ.get("TRAINWELL_FLOATX"):
+    set_floatx(os.environ["TRAINWELL_FLOATX"])
+
+
+_name_counts = {}
+
+
+def unique_name(prefix):
+    """'dense', then 'dense_1', 'dense_2', ... per prefix, as Keras names layers and models."""
+    count = _name_counts.get(prefix, 0)
+    _name_counts[prefix] = count + 1
+    return prefix if count == 0 else f"{prefix}_{count}"

@@ -1,0 +1,5 @@
+"""Data: datasets that ship with trainwell, scaling, splitting and batching helpers."""
+from trainwell.data.bundled import load_digits
+from trainwell.data.split import train_test_split
+
+__all__ = ["load_digits", "train_test_split"]

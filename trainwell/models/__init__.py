@@ -1,0 +1,5 @@
+"""Models: Sequential (with the Keras training API) and model utilities."""
+from trainwell.models.sequential import Sequential
+from trainwell.models.training import Model
+
+__all__ = ["Model", "Sequential"]

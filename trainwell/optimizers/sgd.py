@@ -1,0 +1,40 @@
+"""SGD: plain gradient descent, with momentum and Nesterov momentum."""
+from trainwell._errors import check_number
+from trainwell.optimizers.base import REGISTRY, Optimizer
+
+
+@REGISTRY.register("sgd")
+class SGD(Optimizer):
+    """Stochastic gradient descent (Keras 3 form), step t with learning rate lr and gradient g:
+
+        momentum = 0:   w <- w - lr * g
+        momentum > 0:   v <- momentum * v - lr * g
+                        w <- w + v                          (plain)
+                        w <- w + momentum * v - lr * g      (nesterov=True, with the new v)
+
+    Defaults: learning_rate=0.01, momentum=0.0, nesterov=False. Slot: `momentum` (v).
+    PyTorch keeps raw gradients in its buffer (b <- mu * b + g; w <- w - lr * b); the two agree
+    while lr is constant and differ after an lr change (Keras's v remembers the old lr).
+    Reference: Sutskever et al., 2013. Example: `SGD(learning_rate=0.01, momentum=0.9, nesterov=True)`.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.momentum = check_number("SGD", "momentum", momentum, low=0, high=1)
+        self.nesterov = bool(nesterov)
+        self.slot_names = ("momentum",) if self.momentum else ()
+
+    def update(self, param, grad, slots, lr, step):
+        if not self.momentum:
+            param -= lr * grad
+            return
+        v = slots["momentum"]
+        v *= self.momentum
+        v -= lr * grad                               # v = momentum * v - lr * g
+        if self.nesterov:
+            param += self.momentum * v - lr * grad   # w += momentum * v - lr * g
+        else:
+            param += v                               # w += v
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
