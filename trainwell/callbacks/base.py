@@ -20,6 +20,14 @@ class Callback:
         self.model = None
         self.params = {}
 
+    def get_config(self):
+        """The constructor arguments (callbacks that take some override this)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def set_model(self, model):
         self.model = model
 

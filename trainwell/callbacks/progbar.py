@@ -2,6 +2,7 @@
 import sys
 import time
 
+from trainwell._errors import check_choice
 from trainwell.callbacks.base import REGISTRY, Callback
 
 _BAR_WIDTH = 20
@@ -19,8 +20,11 @@ class ProgbarLogger(Callback):
 
     def __init__(self, verbose=1, stream=None):
         super().__init__()
-        self.verbose = verbose
+        self.verbose = check_choice("ProgbarLogger", "verbose", verbose, (1, 2))
         self.stream = stream
+
+    def get_config(self):
+        return {"verbose": self.verbose}
 
     def on_train_begin(self, logs=None):
         self._out = self.stream or sys.stdout

@@ -16,6 +16,9 @@ class BatchNormalization(Layer):
         moving_mean     ← momentum·moving_mean     + (1 − momentum)·μ_B
         moving_variance ← momentum·moving_variance + (1 − momentum)·σ²_B
 
+    (σ²_B is computed from the centred values, x − μ_B, rather than as mean(x²) − μ_B²: the same
+    number, without the cancellation that form suffers when |μ_B| is large against σ_B.)
+
     Inference (`training` false or None, or `trainable=False`):
 
         y = γ·(x − moving_mean)/√(moving_variance + ε) + β
@@ -50,10 +53,11 @@ class BatchNormalization(Layer):
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  **kwargs):
+        check_number("BatchNormalization", "axis", axis, integer=True)
+        check_number("BatchNormalization", "momentum", momentum, low=0, high=1)
+        check_number("BatchNormalization", "epsilon", epsilon, low=0, low_open=True)
         super().__init__(**kwargs)
-        self.axis = check_number("BatchNormalization", "axis", axis, integer=True)
-        self.momentum = check_number("BatchNormalization", "momentum", momentum, low=0, high=1)
-        self.epsilon = check_number("BatchNormalization", "epsilon", epsilon, low=0, low_open=True)
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
         self.beta_initializer = initializers_module.get(beta_initializer)

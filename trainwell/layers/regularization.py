@@ -32,11 +32,12 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
         where = type(self).__name__
-        self.rate = check_number(where, "rate", rate, low=0, high=1)
-        self.noise_shape = _check_noise_shape(where, noise_shape)
-        self.seed = check_number(where, "seed", seed, low=0, integer=True, allow_none=True)
+        check_number(where, "rate", rate, low=0, high=1)
+        noise_shape = _check_noise_shape(where, noise_shape)
+        check_number(where, "seed", seed, low=0, integer=True, allow_none=True)
+        super().__init__(**kwargs)
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, None if seed is None else int(seed)
         self.generator = backend.new_generator(seed)
         self._multiplier = None
 
