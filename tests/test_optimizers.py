@@ -167,3 +167,16 @@ def test_state_restores_slots_and_step_exactly(five_steps):
     for g in grads[3:]:
         resumed.apply_gradients([(g, w2)])
     np.testing.assert_array_equal(w2, w)
+
+
+def test_slot_values_about_to_turn_subnormal_are_flushed_to_zero():
+    from trainwell.optimizers.base import FLUSH_EVERY
+    w = np.zeros(2, dtype=np.float32)
+    optimizer = SGD(learning_rate=0.1, momentum=0.9)
+    optimizer.apply_gradients([(np.array([1.0, 1.0], dtype=np.float32), w)])
+    optimizer.slots["momentum"][...] = [1e-31, 1e-3]   # one entry below float32 tiny * 1e8
+    for _ in range(FLUSH_EVERY - 1):
+        optimizer.apply_gradients([(np.zeros(2, dtype=np.float32), w)])
+    velocity = optimizer.slots["momentum"]
+    assert velocity[0] == 0.0
+    assert velocity[1] == pytest.approx(1e-3 * 0.9 ** (FLUSH_EVERY - 1), rel=1e-5)
