@@ -6,7 +6,7 @@ from trainwell import optimizers as optimizers_module
 from trainwell._errors import bad_type, bad_value
 from trainwell.callbacks import CallbackList, History, ProgbarLogger
 from trainwell.layers.base import Layer, _as_input_array
-from trainwell.models import _data
+from trainwell.models import _data, penalties
 from trainwell.models.flat import pack
 
 
@@ -94,6 +94,7 @@ class Model(Layer):
                 else:
                     loss, grad = self.loss.value_and_gradient(y, outputs, weights)
                 self._backward_layers(grad, leaves, self._fused, self._backward_stop)
+                loss += penalties.add_penalties(leaves, with_gradients=True)
         except BaseException:
             for layer in leaves:
                 layer.release()
@@ -246,7 +247,8 @@ class Model(Layer):
         for index in _data.batch_indices(len(x), batch_size, shuffle=False):
             outputs = self._forward(x[index])
             yb, wb = y[index], None if weights is None else weights[index]
-            loss_total += self.loss.value(yb, outputs, wb) * len(yb)
+            loss = self.loss.value(yb, outputs, wb) + penalties.add_penalties(self.leaf_layers(), with_gradients=False)
+            loss_total += loss * len(yb)
             seen += len(yb)
             for metric in metric_list:
                 metric.update_state(yb, outputs)
