@@ -180,3 +180,20 @@ def test_slot_values_about_to_turn_subnormal_are_flushed_to_zero():
     velocity = optimizer.slots["momentum"]
     assert velocity[0] == 0.0
     assert velocity[1] == pytest.approx(1e-3 * 0.9 ** (FLUSH_EVERY - 1), rel=1e-5)
+
+
+def test_blocked_update_equals_one_pass_over_a_buffer_larger_than_a_block(monkeypatch):
+    from trainwell.optimizers import base
+    rng = np.random.default_rng(11)
+    w0 = rng.normal(size=1000)
+    grads = [rng.normal(size=1000) for _ in range(4)]
+    results = []
+    for block in (64, 10**6):  # many blocks (the last one partial) against a single block
+        monkeypatch.setattr(base, "BLOCK_SIZE", block)
+        w = w0.copy()
+        optimizer = Adam(learning_rate=0.01)
+        for g in grads:
+            optimizer.apply_gradients([(g, w)])
+        results.append(w)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], adam_reference(w0, grads, 0.01, 0.9, 0.999, 1e-7), rtol=1e-12)
