@@ -221,3 +221,25 @@ def test_class_weight_scales_the_loss_of_each_class():
     plain = model.fit(x, y, verbose=0, shuffle=False).history["loss"][0]
     doubled = model.fit(x, y, verbose=0, shuffle=False, class_weight={0: 2.0, 1: 2.0, 2: 2.0}).history["loss"][0]
     assert doubled == pytest.approx(2 * plain, rel=1e-6)
+
+
+def test_test_on_batch_and_predict_on_batch_use_inference_mode():
+    model = tw.Sequential([layers.Input(shape=(4,)), layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = data(n=8)
+    np.testing.assert_array_equal(model.predict_on_batch(x), model.predict_on_batch(x))  # no dropout
+    loss, accuracy = model.test_on_batch(x, y)
+    assert loss == pytest.approx(model.evaluate(x, y, verbose=0)[0])
+    assert model.test_on_batch(x, y, return_dict=True)["accuracy"] == pytest.approx(accuracy)
+
+
+def test_stop_training_set_by_a_callback_ends_fit_after_that_epoch():
+    class StopAtOne(tw.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.stop_training = True
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = data()
+    history = model.fit(x, y, epochs=5, verbose=0, callbacks=[StopAtOne()])
+    assert history.epoch == [0, 1]
