@@ -34,13 +34,11 @@ trainwell is faster). Machine, versions, BLAS, environment and every timing go t
 bench/results/mlp_cpu.json (mlp_cpu_quick.json with --quick). This is a measurement, not a test.
 
 Subnormal floats: with relu, some hidden units stop receiving gradient early; Adam's first moment of their
-weights then decays by beta_1 per step into the subnormal range after about 800 steps and stays there (float32
-rounding of 0.9 * a few ulps gives the same few ulps). Neither side flushes subnormals, and arithmetic on them
-is slow on x86, so the batch-32 epoch (1,875 steps) runs its second half about twice as slow per step on
-PyTorch. That is part of training such a model on a CPU and is measured as it happens, on both sides.
-
-Command (from the repository root, in the benchmark venv):
-    bench/.venv/bin/python bench/mlp_cpu.py [--quick] [--repeats 3] [--threads N] [--only torch]
+weights then decays by beta_1 per step into the subnormal range after about 800 steps. Arithmetic on
+subnormals is slow on x86. PyTorch does not flush them by default, so its batch-32 epoch (1,875 steps) runs
+its second half about twice as slow per step; trainwell's optimizers zero slot values below tiny * 1e8 every
+16 steps (as TensorFlow, which Keras runs on, flushes subnormals to zero on CPU), so it does not. Both are
+measured as they behave out of the box; `torch.set_flush_denormal(True)` would remove PyTorch's slowdown.
 """
 import argparse
 import functools
