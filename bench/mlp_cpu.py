@@ -67,6 +67,8 @@ def main(argv=None):
                         f"{QUICK_SAMPLES:,} with --quick)")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(BATCH_SIZES))
+    parser.add_argument("--torch-flush-denormal", action="store_true",
+                        help="run PyTorch with torch.set_flush_denormal(True) (its default is off)")
     args = parser.parse_args(argv)
     check_arguments(parser, args)
     if (args.samples is not None and args.samples < 1) or min(args.batch_sizes) < 1:
@@ -79,7 +81,10 @@ def main(argv=None):
     tw = import_trainwell(*TRAINWELL_API) if "trainwell" in sides else None
     torch = _import_torch() if "torch" in sides else None
     limiter = set_threads(args.threads, torch)  # noqa: F841  (the limits hold while it is referenced)
-    machine = {**machine_info(torch), "foreign_cpu_share_before_run": warn_if_busy()}
+    if torch is not None and args.torch_flush_denormal:
+        torch.set_flush_denormal(True)
+    machine = {**machine_info(torch), "foreign_cpu_share_before_run": warn_if_busy(),
+               "torch_flush_denormal": bool(args.torch_flush_denormal)}
     print(f"{machine['cpu']}, {machine['cores']} cores, {args.threads} threads per side")
     print("\n".join("BLAS " + line for line in describe_blas(machine["blas"])))
 
