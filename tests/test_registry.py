@@ -78,8 +78,14 @@ CASES = {
         "Zeros": ({}, {"value": 1.0}, None),
     },
     "callback": {
+        "CSVLogger": ({"filename": "training.csv", "separator": ";", "append": True}, {"separator": ";;"}, None),
+        "EarlyStopping": ({"monitor": "val_accuracy", "min_delta": 0.01, "patience": 3, "baseline": 0.5,
+                           "restore_best_weights": True, "start_from_epoch": 2}, {"mode": "maximum"}, None),
         "History": ({}, {"verbose": 1}, None),
         "ProgbarLogger": ({"verbose": 2}, {"count_mode": "steps"}, None),
+        "ReduceLROnPlateau": ({"monitor": "loss", "factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": 1e-5},
+                              {"factor": 1.0}, None),
+        "TerminateOnNaN": ({"raise_error": True}, {"raise_error": "yes"}, None),
     },
 }
 FAMILIES = {"layer": layers.REGISTRY, "optimizer": optimizers.REGISTRY, "loss": losses.REGISTRY,

@@ -69,4 +69,6 @@ class CallbackList:
 
 
 def _overrides(callback, hook):
-    return getattr(type(callback), hook) is not getattr(Callback, hook)
+    """True when this callback object does something on `hook` (a method of its class or its own)."""
+    method = getattr(callback, hook)
+    return getattr(method, "__func__", method) is not getattr(Callback, hook)

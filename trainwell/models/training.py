@@ -191,7 +191,8 @@ class Model(Layer):
             raise bad_value(f"{self.name}.fit", "verbose", "'auto', 0, 1 or 2", verbose)
         callbacks = list(callbacks or [])
         history = next((c for c in callbacks if isinstance(c, History)), None) or History()
-        callbacks = [history] + [c for c in callbacks if c is not history]
+        # as Keras: the user's callbacks first, then History (it records what they added to the logs)
+        callbacks = [c for c in callbacks if c is not history] + [history]
         if verbose and not any(isinstance(c, ProgbarLogger) for c in callbacks):
             callbacks.append(ProgbarLogger(verbose))
         return CallbackList(callbacks, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
