@@ -11,7 +11,8 @@ import pytest
 
 import trainwell  # noqa: F401  (registers every family)
 from tests.gradcheck import check_layer
-from trainwell import activations, callbacks, initializers, layers, losses, metrics, optimizers
+from trainwell import (activations, callbacks, constraints, initializers, layers, losses, metrics, optimizers,
+                       regularizers)
 from trainwell._registry import ALL_REGISTRIES, deserialize, serialize
 
 X2 = (5, 4)
@@ -77,6 +78,18 @@ CASES = {
         "VarianceScaling": ({"scale": 2.0, "mode": "fan_avg", "seed": 1}, {"mode": "fan_sideways"}, None),
         "Zeros": ({}, {"value": 1.0}, None),
     },
+    "regularizer": {
+        "L1": ({"l1": 0.1}, {"l1": -0.1}, None),
+        "L1L2": ({"l1": 0.1, "l2": 0.2}, {"l2": float("nan")}, None),
+        "L2": ({"l2": 0.1}, {"l2": "big"}, None),
+        "l1_l2": ({"l1": 0.1}, {"l2": -1.0}, None),
+    },
+    "constraint": {
+        "MaxNorm": ({"max_value": 3.0, "axis": [0, 1]}, {"axis": "rows"}, None),
+        "MinMaxNorm": ({"min_value": 0.5, "max_value": 2.0, "rate": 0.5}, {"rate": 2.0}, None),
+        "NonNeg": ({}, {"axis": 0}, None),
+        "UnitNorm": ({"axis": 1}, {"axis": [0, 0]}, None),
+    },
     "callback": {
         "CSVLogger": ({"filename": "training.csv", "separator": ";", "append": True}, {"separator": ";;"}, None),
         "EarlyStopping": ({"monitor": "val_accuracy", "min_delta": 0.01, "patience": 3, "baseline": 0.5,
@@ -89,7 +102,8 @@ CASES = {
     },
 }
 FAMILIES = {"layer": layers.REGISTRY, "optimizer": optimizers.REGISTRY, "loss": losses.REGISTRY,
-            "metric": metrics.REGISTRY, "initializer": initializers.REGISTRY, "callback": callbacks.REGISTRY}
+            "metric": metrics.REGISTRY, "initializer": initializers.REGISTRY, "callback": callbacks.REGISTRY,
+            "regularizer": regularizers.REGISTRY, "constraint": constraints.REGISTRY}
 ALL_CASES = [(family, name) for family, rows in CASES.items() for name in rows]
 
 

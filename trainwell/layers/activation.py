@@ -2,7 +2,7 @@
 import numbers
 import warnings
 
-from trainwell import activations, backend
+from trainwell import activations, backend, constraints, regularizers
 from trainwell import initializers as initializers_module
 from trainwell._errors import bad_value, check_number
 from trainwell.layers.base import REGISTRY, Layer
@@ -37,7 +37,8 @@ class _FunctionLayer(Layer):
 
     @property
     def output_activation(self):
-        return self.function
+        # The fused loss path skips `backward`, where an activity penalty's gradient joins in.
+        return None if self.activity_regularizer is not None else self.function
 
     def get_config(self):
         return {**super().get_config(), **self.arguments()}
@@ -137,8 +138,8 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
         self.alpha_initializer = initializers_module.get(alpha_initializer)
-        self.alpha_regularizer = alpha_regularizer
-        self.alpha_constraint = alpha_constraint
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
         self.shared_axes = _axes_from_one("PReLU", shared_axes)
         super().__init__(**kwargs)
 
@@ -176,7 +177,8 @@ class PReLU(Layer):
     def get_config(self):
         return {**super().get_config(),
                 "alpha_initializer": initializers_module.serialize(self.alpha_initializer),
-                "alpha_regularizer": self.alpha_regularizer, "alpha_constraint": self.alpha_constraint,
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
                 "shared_axes": list(self.shared_axes) or None}
 
 

@@ -2,14 +2,15 @@
 import inspect
 import re
 
-from trainwell import backend
+from trainwell import backend, constraints, regularizers
 from trainwell import initializers as initializers_module
 from trainwell._errors import bad_type, bad_value
 from trainwell._registry import Registry
 from trainwell.layers.variable import Variable
 
 REGISTRY = Registry("layer")
-_BASE_KWARGS = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_input_shape", "batch_size")
+_BASE_KWARGS = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_input_shape", "batch_size",
+                "activity_regularizer")
 
 
 class Layer:
@@ -25,11 +26,13 @@ class Layer:
 
     Base keyword arguments (all layers): name=None (unique snake_case class name), trainable=True,
     dtype=None (floatx), input_shape=None / input_dim=None (the tf.keras way to give the first
-    layer of a Sequential its input shape, without the batch axis).
+    layer of a Sequential its input shape, without the batch axis), activity_regularizer=None
+    (a penalty on the layer's output: `regularizer(outputs) / batch size`, added to the loss on every
+    call, in training and evaluation, as Keras does; `layer.losses` lists it with the weights' penalties).
     """
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
-                 batch_input_shape=None, batch_size=None, **kwargs):
+                 batch_input_shape=None, batch_size=None, activity_regularizer=None, **kwargs):
         if kwargs:
             unknown = ", ".join(sorted(kwargs))
             raise TypeError(f"{type(self).__name__}: unknown keyword argument(s): {unknown}.")
@@ -44,12 +47,18 @@ class Layer:
         self._pending_backward = False
         self._input_grad_needed = True
         self.input_shape_hint = _input_shape_hint(input_shape, input_dim, batch_input_shape)
+        self.activity_regularizer = activity_regularizer
 
     # ----- weights --------------------------------------------------------------------------
     def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None, constraint=None,
                    trainable=True, dtype=None):
-        """Create a weight of `shape` filled by `initializer`; returns its Variable."""
+        """Create a weight of `shape` filled by `initializer`; returns its Variable.
+
+        `regularizer` (a name or a Regularizer) adds its penalty to the loss while the weight is
+        trainable; `constraint` (a name, a Constraint or a function) projects it after every step.
+        """
         init = initializers_module.get(initializer)
+        regularizer, constraint = regularizers.get(regularizer), constraints.get(constraint)
         value = backend.cast(init(tuple(shape), dtype=dtype or self.dtype or backend.floatx()),
                              dtype or self.dtype or backend.floatx())
         variable = Variable(value, name, trainable=trainable, regularizer=regularizer, constraint=constraint)
@@ -93,6 +102,27 @@ class Layer:
         self._trainable = bool(value)
         for layer in self._sublayers():
             layer.trainable = value
+
+    @property
+    def activity_regularizer(self):
+        """The penalty on this layer's output (None: none); settable, as in Keras."""
+        return self._activity_regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value):
+        self._activity_regularizer = regularizers.get(value)
+        self._activity_penalty = self._activity_outputs = None
+
+    @property
+    def losses(self):
+        """The current penalty terms, as floats: the activity penalties of the last call (this layer's
+        and its sub-layers'), then `regularizer(weight)` for each trainable weight that has one.
+
+        A frozen layer's weight penalties drop out, as in Keras. The engine adds the same terms to
+        the data loss in fit's 'loss', in 'val_loss' and in evaluate.
+        """
+        terms = [layer._activity_penalty for layer in _walk(self) if layer._activity_penalty is not None]
+        return terms + [v.regularizer(v.value) for v in self.trainable_weights if v.regularizer is not None]
 
     def count_params(self):
         """The number of scalars in all weights."""
@@ -156,8 +186,19 @@ class Layer:
                     "one pending backward per layer. Use two layer objects (or clone the layer).")
             self._pending_backward = True
         if training is None or not _call_takes_training(type(self)):
-            return self.call(inputs)
-        return self.call(inputs, training=training)
+            outputs = self.call(inputs)
+        else:
+            outputs = self.call(inputs, training=training)
+        if self._activity_regularizer is not None:
+            self._record_activity(outputs)
+        return outputs
+
+    def _record_activity(self, outputs):
+        """Keep `regularizer(outputs) / batch size` (Keras's activity penalty) for `losses`, and the
+        outputs for its gradient when a backward will follow."""
+        batch = outputs.shape[0] if outputs.ndim else 0
+        self._activity_penalty = self._activity_regularizer(outputs) / batch if batch else 0.0
+        self._activity_outputs = outputs if backend.backward_enabled() and batch else None
 
     def call(self, inputs, training=None):
         """The forward pass. Default: identity."""
@@ -168,13 +209,21 @@ class Layer:
         return grad
 
     def run_backward(self, grad):
-        """Run `backward` for the pending call and release it."""
+        """Run `backward` for the pending call and release it.
+
+        With an activity regularizer, the penalty's gradient w.r.t. the output,
+        `regularizer.gradient(outputs) / batch size`, is added to `grad` (in a new array) first.
+        """
         self._pending_backward = False
+        outputs, self._activity_outputs = self._activity_outputs, None
+        if outputs is not None:
+            grad = grad + self._activity_regularizer.gradient(outputs) / outputs.shape[0]
         return self.backward(grad)
 
     def release(self):
         """Forget any pending backward (after a failed step)."""
         self._pending_backward = False
+        self._activity_outputs = None
         for layer in self._sublayers():
             layer.release()
 
@@ -183,6 +232,8 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable}
         if self.dtype is not None:
             config["dtype"] = self.dtype
+        if self._activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
         return config
 
     @classmethod
@@ -195,6 +246,13 @@ class Layer:
 
 def _snake_case(name):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _walk(layer):
+    """`layer` and every layer inside it, depth first."""
+    yield layer
+    for sublayer in layer._sublayers():
+        yield from _walk(sublayer)
 
 
 def _unique(variables):

@@ -1,7 +1,7 @@
 """Core layers: InputLayer/Input, Dense, Flatten, Reshape, Activation."""
 import math
 
-from trainwell import activations, backend
+from trainwell import activations, backend, constraints, regularizers
 from trainwell import initializers as initializers_module
 from trainwell._errors import bad_value, check_number
 from trainwell.layers.base import REGISTRY, Layer
@@ -42,8 +42,12 @@ class Dense(Layer):
 
     Arguments: units (positive int); activation=None (linear; a name or a function from
     `trainwell.activations`); use_bias=True; kernel_initializer='glorot_uniform';
-    bias_initializer='zeros'; kernel/bias/activity regularizers and kernel/bias constraints
-    (stored; applied by the training engine). Kernel shape (input_dim, units), as Keras
+    bias_initializer='zeros'; kernel_regularizer=None, bias_regularizer=None (penalties added to
+    the loss, e.g. `"l2"` or `L1(1e-4)`; see trainwell.regularizers), activity_regularizer=None (a
+    penalty on the outputs divided by the batch size), kernel_constraint=None, bias_constraint=None
+    (projections after each optimizer step, e.g. `max_norm(1.0)`). An output layer with an activity
+    regularizer takes the loss's plain gradient instead of the fused softmax/sigmoid one, so the
+    penalty's gradient can join it. Kernel shape (input_dim, units), as Keras
     (PyTorch's Linear stores (units, input_dim) and initializes both weight and bias uniformly).
     Input (..., input_dim) -> output (..., units).
     Example: `Dense(300, activation="elu", kernel_initializer="he_normal")`.
@@ -58,11 +62,11 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers_module.get(kernel_initializer)
         self.bias_initializer = initializers_module.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self._inputs = self._outputs = self._pre_activation = None
 
     def build(self, input_shape):
@@ -107,13 +111,19 @@ class Dense(Layer):
 
     @property
     def output_activation(self):
-        return self.activation
+        # The fused loss path skips `backward`, where an activity penalty's gradient joins in.
+        return None if self.activity_regularizer is not None else self.activation
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
-                "bias_initializer": initializers_module.serialize(self.bias_initializer)}
+                "bias_initializer": initializers_module.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 @REGISTRY.register()
@@ -197,7 +207,7 @@ class Activation(Layer):
 
     @property
     def output_activation(self):
-        return self.activation
+        return None if self.activity_regularizer is not None else self.activation  # as Dense
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}

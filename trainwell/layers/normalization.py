@@ -1,5 +1,5 @@
 """BatchNormalization: per-channel normalization with batch statistics in training, moving ones in inference."""
-from trainwell import backend
+from trainwell import backend, constraints, regularizers
 from trainwell import initializers as initializers_module
 from trainwell._errors import bad_value, check_number
 from trainwell.layers.base import REGISTRY, Layer
@@ -65,10 +65,10 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers_module.get(gamma_initializer)
         self.moving_mean_initializer = initializers_module.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers_module.get(moving_variance_initializer)
-        self.beta_regularizer = beta_regularizer
-        self.gamma_regularizer = gamma_regularizer
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
         self._forget()
 
@@ -174,5 +174,7 @@ class BatchNormalization(Layer):
                 "gamma_initializer": initializers_module.serialize(self.gamma_initializer),
                 "moving_mean_initializer": initializers_module.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers_module.serialize(self.moving_variance_initializer),
-                "beta_regularizer": self.beta_regularizer, "gamma_regularizer": self.gamma_regularizer,
-                "beta_constraint": self.beta_constraint, "gamma_constraint": self.gamma_constraint}
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}

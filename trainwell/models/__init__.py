@@ -1,5 +1,6 @@
 """Models: Sequential (with the Keras training API) and model utilities."""
+from trainwell.models.cloning import clone_model
 from trainwell.models.sequential import Sequential
 from trainwell.models.training import Model
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "clone_model"]

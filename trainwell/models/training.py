@@ -50,16 +50,23 @@ class Model(Layer):
         self.compiled_metrics = None
         self._compiled = True
         self._pack_token = None
+        self._compiled_variables = None
         if self.built:
             self._prepare_training()
 
     def _prepare_training(self):
-        """(Re)pack the flat buffers when the trainable set or storage changed; mark which layers need dx."""
-        variables = self.trainable_weights
-        if self._pack_token is None or [id(v) for v in variables] != self._packed_ids or any(
-                v._pack_token is not self._pack_token for v in variables):
+        """Pack the flat buffers for the variables trainable at compile time; mark which layers need dx.
+
+        As in Keras, a `trainable` change takes effect at the next compile: the variables are the
+        ones recorded then (or at the first training call of a model built late). A repack happens
+        when another model sharing these layers packed them into its own buffer; the layout (the
+        variable order) is unchanged, so the optimizer's slots stay valid.
+        """
+        if self._compiled_variables is None:
+            self._compiled_variables = self.trainable_weights
+        variables = self._compiled_variables
+        if self._pack_token is None or any(v._pack_token is not self._pack_token for v in variables):
             self._params, self._grads, self._pack_token = pack(variables, self.weights)
-            self._packed_ids = [id(v) for v in variables]
             self.optimizer.build(variables, size=self._params.size, dtype=self._params.dtype)
         leaves = self.leaf_layers()
         trainable = {id(v) for v in variables}
@@ -112,8 +119,11 @@ class Model(Layer):
         last = len(leaves) - 1
         for index in range(last, stop - 1, -1):
             layer = leaves[index]
-            layer._pending_backward = False
-            grad = layer.backward_pre_activation(grad) if fused and index == last else layer.backward(grad)
+            if fused and index == last:
+                layer._pending_backward = False
+                grad = layer.backward_pre_activation(grad)
+            else:
+                grad = layer.run_backward(grad)  # adds an activity penalty's gradient, if any
         for layer in leaves[:stop]:
             layer.release()
         return grad
