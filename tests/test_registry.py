@@ -98,6 +98,8 @@ CASES = {
         "ProgbarLogger": ({"verbose": 2}, {"count_mode": "steps"}, None),
         "ReduceLROnPlateau": ({"monitor": "loss", "factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": 1e-5},
                               {"factor": 1.0}, None),
+        "TensorBoard": ({"log_dir": "tb_logs", "histogram_freq": 2, "write_graph": False, "update_freq": 5},
+                        {"update_freq": "often"}, None),
         "TerminateOnNaN": ({"raise_error": True}, {"raise_error": "yes"}, None),
     },
 }

@@ -8,8 +8,9 @@ from trainwell.callbacks.lr_scheduler import LearningRateScheduler
 from trainwell.callbacks.monitor import MonitorCallback
 from trainwell.callbacks.progbar import ProgbarLogger
 from trainwell.callbacks.reduce_lr import ReduceLROnPlateau
+from trainwell.callbacks.tensorboard import TensorBoard
 from trainwell.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "MonitorCallback", "ProgbarLogger", "REGISTRY", "ReduceLROnPlateau",
-           "TerminateOnNaN"]
+           "TensorBoard", "TerminateOnNaN"]
