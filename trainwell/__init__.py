@@ -2,8 +2,9 @@
 from trainwell import (activations, backend, callbacks, constraints, data, initializers, layers, losses, metrics,
                        models, optimizers, regularizers, utils)
 from trainwell import datasets  # noqa: F401  (keras.datasets: mnist, fashion_mnist, imdb, boston_housing, ...)
+from trainwell import tasks  # noqa: F401  (task presets and build_mlp)
 from trainwell.models import Model, Sequential
 
 __version__ = "0.1.0"
 __all__ = ["Model", "Sequential", "activations", "backend", "callbacks", "constraints", "data", "datasets", "initializers",
-           "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils", "__version__"]
+           "layers", "losses", "metrics", "models", "optimizers", "regularizers", "tasks", "utils", "__version__"]

@@ -3,28 +3,44 @@ import numpy
 
 from trainwell import backend
 from trainwell._errors import bad_type, bad_value, check_number
+from trainwell.data.batching import RowSource, is_streamed
 
 
 def as_features(x, where, argument="x"):
-    """`x` as a float array of floatx; refuses non-numeric data and NaN/Inf."""
+    """`x` as samples to gather batches from; refuses non-numeric data and NaN/Inf.
+
+    An in-memory array already of dtype floatx comes back as it is (no copy). Anything else (a
+    NumPy memmap, an h5py Dataset, or an in-memory array of another dtype, such as uint8 images
+    or float64 tables) comes back as a RowSource: the training loop gathers rows per batch and
+    casts each batch to floatx, so a 2 GB memmap is never read, converted or copied whole and
+    memory stays bounded by the batch. The NaN/Inf check scans the rows 4 MB at a time.
+    """
     if x is None:
         raise bad_value(where, argument, "an array of samples", x)
-    try:
-        array = numpy.asarray(backend.to_numpy(x))
-    except (TypeError, ValueError) as error:
-        raise bad_type(where, argument, "an array of numbers", x) from error
-    if array.dtype.kind not in "fiub" or array.ndim == 0:
+    if isinstance(x, RowSource) or is_streamed(x):
+        source = x if isinstance(x, RowSource) else RowSource(x)
+    else:
+        try:
+            source = numpy.asarray(backend.to_numpy(x))
+        except (TypeError, ValueError) as error:
+            raise bad_type(where, argument, "an array of numbers", x) from error
+    if source.dtype.kind not in "fiub" or source.ndim == 0:
         raise bad_type(where, argument, "an array of numbers with a batch axis", x)
-    array = array.astype(backend.floatx(), copy=False)
-    _check_finite(array, where, argument)
-    return array
+    if isinstance(source, numpy.ndarray) and source.dtype != numpy.dtype(backend.floatx()):
+        source = RowSource(source)
+    _check_finite(source, where, argument)
+    return source
 
 
 def as_targets(y, where, argument="y"):
-    """`y` as a numeric array (integer labels stay integers); refuses NaN/Inf."""
+    """`y` as an in-memory numeric array (integer labels stay integers); refuses NaN/Inf.
+
+    Targets are small next to the features, so a memmap or h5py `y` is read whole (by RowSource,
+    not through the mapping).
+    """
     if y is None:
         raise bad_value(where, argument, "an array of targets", y)
-    array = numpy.asarray(backend.to_numpy(y))
+    array = numpy.asarray(RowSource(y)) if is_streamed(y) else numpy.asarray(backend.to_numpy(y))
     if array.dtype.kind not in "fiub" or array.ndim == 0:
         raise bad_type(where, argument, "an array of numbers with a batch axis", y)
     if array.dtype.kind == "f":
@@ -70,8 +86,8 @@ def split_validation(where, fraction, *arrays):
     if split_at == 0 or split_at == n:
         raise ValueError(f"{where}: validation_split={fraction} leaves an empty training or validation set "
                          f"with {n} samples.")
-    train = tuple(None if a is None else a[:split_at] for a in arrays)
-    valid = tuple(None if a is None else a[split_at:] for a in arrays)
+    train = tuple(_rows(a, 0, split_at) for a in arrays)
+    valid = tuple(_rows(a, split_at, n) for a in arrays)
     return train, valid
 
 
@@ -89,7 +105,25 @@ def check_batch_size(where, batch_size):
     return check_number(where, "batch_size", batch_size, low=1, integer=True)
 
 
+def _rows(array, start, stop):
+    """Rows start..stop-1 without reading them: a slice view, or a RowSource subset."""
+    if array is None:
+        return None
+    return array.subset(start, stop) if isinstance(array, RowSource) else array[start:stop]
+
+
 def _check_finite(array, where, argument):
-    if array.dtype.kind == "f" and not numpy.isfinite(array).all():
-        bad = int(numpy.size(array) - numpy.count_nonzero(numpy.isfinite(array)))
-        raise ValueError(f"{where}: {argument} contains {bad} NaN or infinite value(s); clean or impute them first.")
+    """Refuse NaN/Inf, scanning 4 MB chunks of rows so that no full-size boolean array is ever made."""
+    if array.dtype.kind != "f":
+        return
+    bad, first_bad, seen = 0, None, 0
+    for chunk in (array if isinstance(array, RowSource) else RowSource(array)).chunks():
+        finite = numpy.isfinite(chunk)
+        if not finite.all():
+            rows = numpy.flatnonzero(~finite.reshape(len(chunk), -1).all(axis=1))
+            first_bad = seen + int(rows[0]) if first_bad is None else first_bad
+            bad += int(finite.size - numpy.count_nonzero(finite))
+        seen += len(chunk)
+    if bad:
+        raise bad_value(where, argument, "free of NaN and infinite values", array,
+                        f"It holds {bad} of them, the first in sample {first_bad}; clean or impute them first.")
