@@ -41,7 +41,12 @@ CASES = {
         "Softmax": ({"axis": -1}, {"axis": "last"}, X2),
     },
     "optimizer": {
+        "Adagrad": ({"learning_rate": 0.01, "initial_accumulator_value": 0.2}, {"epsilon": 0.0}, None),
         "Adam": ({"learning_rate": 0.01, "amsgrad": True}, {"beta_2": 1.0}, None),
+        "AdamW": ({"weight_decay": 0.01, "amsgrad": True}, {"weight_decay": None}, None),
+        "Adamax": ({"beta_1": 0.8}, {"beta_2": 1.0}, None),
+        "Nadam": ({"momentum_decay": 0.004}, {"beta_1": -0.1}, None),
+        "RMSprop": ({"momentum": 0.9, "centered": True}, {"rho": 1.0}, None),
         "SGD": ({"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}, {"momentum": -0.5}, None),
     },
     "loss": {
@@ -93,11 +98,31 @@ CASES = {
         "NonNeg": ({}, {"axis": 0}, None),
         "UnitNorm": ({"axis": 1}, {"axis": [0, 0]}, None),
     },
+    "schedule": {
+        "CosineDecay": ({"initial_learning_rate": 0.1, "decay_steps": 100, "warmup_target": 0.2, "warmup_steps": 10},
+                        {"alpha": 2.0}, None),
+        "CosineDecayRestarts": ({"initial_learning_rate": 0.1, "first_decay_steps": 10, "m_mul": 0.5},
+                                {"t_mul": 0.5}, None),
+        "ExponentialDecay": ({"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
+                             {"decay_steps": 0}, None),
+        "InverseTimeDecay": ({"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
+                             {"decay_rate": -1.0}, None),
+        "LinearWarmup": ({"schedule": optimizers.schedules.CosineDecay(0.1, 10), "warmup_steps": 5},
+                         {"warmup_steps": -1}, None),
+        "OneCycle": ({"max_learning_rate": 1.0, "total_steps": 100}, {"total_steps": 2}, None),
+        "PiecewiseConstantDecay": ({"boundaries": [10, 20], "values": [0.1, 0.05, 0.01]}, {"values": [0.1]}, None),
+        "PolynomialDecay": ({"initial_learning_rate": 0.1, "decay_steps": 10, "cycle": True}, {"power": 0.0}, None),
+    },
     "callback": {
+        "BackupAndRestore": ({"backup_dir": "backup", "save_freq": 10, "delete_checkpoint": False}, {"save_freq": 0},
+                             None),
         "CSVLogger": ({"filename": "training.csv", "separator": ";", "append": True}, {"separator": ";;"}, None),
         "EarlyStopping": ({"monitor": "val_accuracy", "min_delta": 0.01, "patience": 3, "baseline": 0.5,
                            "restore_best_weights": True, "start_from_epoch": 2}, {"mode": "maximum"}, None),
         "History": ({}, {"verbose": 1}, None),
+        "ModelCheckpoint": ({"filepath": "ckpt-{epoch:02d}.weights.h5", "monitor": "loss", "save_best_only": True,
+                             "save_weights_only": True, "mode": "min", "save_freq": 5, "initial_value_threshold": 0.5},
+                            {"save_freq": "batch"}, None),
         "ProgbarLogger": ({"verbose": 2}, {"count_mode": "steps"}, None),
         "ReduceLROnPlateau": ({"monitor": "loss", "factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": 1e-5},
                               {"factor": 1.0}, None),
@@ -108,7 +133,8 @@ CASES = {
 }
 FAMILIES = {"layer": layers.REGISTRY, "optimizer": optimizers.REGISTRY, "loss": losses.REGISTRY,
             "metric": metrics.REGISTRY, "initializer": initializers.REGISTRY, "callback": callbacks.REGISTRY,
-            "regularizer": regularizers.REGISTRY, "constraint": constraints.REGISTRY}
+            "regularizer": regularizers.REGISTRY, "constraint": constraints.REGISTRY,
+            "schedule": optimizers.schedules.REGISTRY}
 ALL_CASES = [(family, name) for family, rows in CASES.items() for name in rows]
 
 

@@ -416,7 +416,6 @@ def mish_derivative(grad, x, y):
 
 
 def _leaky_relu_slope(grad, x, y, negative_slope):
-    xp = backend.xp
     if x is not None:
         return grad * (negative_slope + (1 - negative_slope) * _mask(x > negative_slope * x, grad))
     # negative_slope >= 0: y > 0 exactly where x > 0, and max() picks the larger of the two slopes there

@@ -1,5 +1,5 @@
 """EarlyStopping: stop `fit` when the monitored quantity has stopped improving."""
-from trainwell._errors import bad_type, check_choice, check_number
+from trainwell._errors import bad_type, bad_value, check_choice, check_number
 from trainwell.callbacks.base import REGISTRY
 from trainwell.callbacks.monitor import MonitorCallback
 
@@ -49,6 +49,29 @@ class EarlyStopping(MonitorCallback):
         return {"monitor": self.monitor, "min_delta": self.min_delta, "patience": self.patience,
                 "verbose": self.verbose, "mode": self.mode, "baseline": self.baseline,
                 "restore_best_weights": self.restore_best_weights, "start_from_epoch": self.start_from_epoch}
+
+    def get_state(self):
+        """What a resumed run needs (BackupAndRestore): wait, best, best_epoch, stopped_epoch, best_weights."""
+        return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
+
+    def set_state(self, state):
+        """Take back `get_state()`'s dict; the best weights must fit the model (checked before any change)."""
+        where = f"{type(self).__name__}.set_state"
+        counts = {name: check_number(where, name, state[name], low=0, integer=True)
+                  for name in ("wait", "best_epoch", "stopped_epoch")}
+        best = state["best"]  # may be NaN when the first monitored value was
+        if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
+            raise bad_type(where, "best", "a number or None", best)
+        weights = state["best_weights"]
+        if weights is not None:
+            shapes = [tuple(getattr(w, "shape", ())) for w in weights]
+            expected = [v.shape for v in self.model.weights] if self.model is not None else shapes
+            if shapes != expected:
+                raise bad_value(where, "best_weights", f"arrays of the model's shapes {expected}", shapes)
+            weights = [w.copy() for w in weights]
+        self.wait, self.best_epoch, self.stopped_epoch = counts["wait"], counts["best_epoch"], counts["stopped_epoch"]
+        self.best, self.best_weights = best, weights
 
     def _reset(self):
         self._reset_monitor()

@@ -153,7 +153,7 @@ class Model(Layer):
         self.stop_training = False
         callback_list.call("on_train_begin", {})
         logs = {}
-        for epoch in range(initial_epoch, epochs):
+        for epoch in self._epochs_to_run(initial_epoch, epochs, callback_list):  # resume hook (issue 4)
             callback_list.call("on_epoch_begin", epoch, {})
             logs = self._run_epoch(x, y, weights, batch_size, shuffle, metric_list, callback_list)
             if validation is not None:
@@ -166,12 +166,13 @@ class Model(Layer):
         return self.history
 
     def _run_epoch(self, x, y, weights, batch_size, shuffle, metric_list, callback_list):
-        loss_total, seen = 0.0, 0
         for metric in metric_list:
             metric.reset_state()
         batch_hooks = callback_list.needs("on_train_batch_end") or callback_list.needs("on_train_batch_begin")
         logs = {}
-        for step, index in enumerate(_data.batch_indices(len(x), batch_size, shuffle)):
+        batches = self._epoch_batches(_data.batch_indices(len(x), batch_size, shuffle), metric_list, callback_list)
+        loss_total, seen = batches.totals  # resume hook (issue 4): (0.0, 0) unless resuming inside this epoch
+        for step, index in batches:  # (step, index) pairs, from where a resumed epoch stopped
             if batch_hooks:
                 callback_list.call("on_train_batch_begin", step, {})
             xb, yb = backend.cast(x[index]), y[index]
@@ -180,6 +181,7 @@ class Model(Layer):
             n = len(yb)
             loss_total += loss * n
             seen += n
+            batches.totals = loss_total, seen  # resume hook (issue 4): what a mid-epoch backup saves
             for metric in metric_list:
                 metric.update_state(yb, outputs)
             if batch_hooks:
@@ -319,3 +321,35 @@ class Model(Layer):
         from trainwell.models.summary import format_summary  # noqa: PLC0415
         text = format_summary(self, line_length)
         (print_fn or print)(text)
+
+    # ===== saving and resuming (issue 4): thin delegates to models/saving.py and callbacks/backup_and_restore.py
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Save architecture, weights, compile config and optimizer state to one HDF5 file (`.h5`/`.hdf5`)."""
+        from trainwell.models import saving  # noqa: PLC0415  (saving imports this module)
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights (and optimizer state) to a `.weights.h5` file in Keras's layout."""
+        from trainwell.models import saving  # noqa: PLC0415
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Load weights saved by `save_weights` or `save`; all shapes are checked before any is assigned."""
+        from trainwell.models import saving  # noqa: PLC0415
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The architecture as JSON text; `models.model_from_json` rebuilds it with fresh weights."""
+        from trainwell.models import saving  # noqa: PLC0415
+        return saving.model_to_json(self, **kwargs)
+
+    def _epochs_to_run(self, initial_epoch, epochs, callback_list):
+        """fit's epochs: from `initial_epoch`, or from where a BackupAndRestore's backup stopped."""
+        from trainwell.callbacks import backup_and_restore  # noqa: PLC0415
+        return backup_and_restore.epochs_to_run(callback_list, initial_epoch, epochs)
+
+    def _epoch_batches(self, batches, metric_list, callback_list):
+        """One epoch's (step, batch index) pairs with its running `totals`, resumable mid-epoch."""
+        from trainwell.callbacks import backup_and_restore  # noqa: PLC0415
+        return backup_and_restore.epoch_batches(callback_list, batches, metric_list)
+    # ===== end of saving and resuming (issue 4)

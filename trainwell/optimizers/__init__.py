@@ -3,15 +3,22 @@ from trainwell._errors import bad_type
 from trainwell._registry import deserialize as _deserialize
 from trainwell._registry import serialize
 from trainwell.optimizers import schedules  # noqa: F401
+from trainwell.optimizers.adagrad import Adagrad
 from trainwell.optimizers.adam import Adam
+from trainwell.optimizers.adamax import Adamax
+from trainwell.optimizers.adamw import AdamW
 from trainwell.optimizers.base import REGISTRY, Optimizer
+from trainwell.optimizers.nadam import Nadam
+from trainwell.optimizers.rmsprop import RMSprop
 from trainwell.optimizers.sgd import SGD
 
-__all__ = ["Adam", "Optimizer", "SGD", "get", "serialize", "deserialize", "schedules"]
+__all__ = ["Adagrad", "Adam", "AdamW", "Adamax", "Nadam", "Optimizer", "RMSprop", "SGD", "get", "serialize",
+           "deserialize", "schedules"]
 
 
 def get(identifier):
-    """An optimizer from a name ('adam', 'sgd', ... case-insensitive, defaults), a config or an instance."""
+    """An optimizer from a name ('adam', 'rmsprop', 'nadam', ... case-insensitive, Keras defaults), a config
+    or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):

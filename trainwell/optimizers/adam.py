@@ -25,9 +25,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = check_number("Adam", "beta_1", beta_1, low=0, high=1, high_open=True)
-        self.beta_2 = check_number("Adam", "beta_2", beta_2, low=0, high=1, high_open=True)
-        self.epsilon = check_number("Adam", "epsilon", epsilon, low=0, low_open=True)
+        self.beta_1 = check_number(type(self).__name__, "beta_1", beta_1, low=0, high=1, high_open=True)
+        self.beta_2 = check_number(type(self).__name__, "beta_2", beta_2, low=0, high=1, high_open=True)
+        self.epsilon = check_number(type(self).__name__, "epsilon", epsilon, low=0, low_open=True)
         self.amsgrad = bool(amsgrad)
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 

@@ -1,0 +1,1 @@
+"""The lab: reproducible classic experiments (optimizer paths, regularization evidence, ...)."""

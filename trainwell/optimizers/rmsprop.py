@@ -1,0 +1,67 @@
+"""RMSprop: gradients divided by a running root mean square, with optional momentum and centering."""
+from trainwell import backend
+from trainwell._errors import check_number
+from trainwell.optimizers.base import REGISTRY, Optimizer
+
+
+@REGISTRY.register("rmsprop")
+class RMSprop(Optimizer):
+    """RMSprop (Keras 3 form), learning rate lr, gradient g:
+
+        v <- rho * v + (1 - rho) * g^2
+        centered=True:  a <- rho * a + (1 - rho) * g;   d = v - a^2 + epsilon
+        otherwise:      d = v + epsilon
+        u = lr * g / sqrt(d)
+        momentum > 0:   m <- momentum * m + u;   w <- w - m
+        otherwise:      w <- w - u
+
+    Defaults: learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False.
+    Slots: `velocity` (v), `momentum` (m, when momentum > 0), `average_gradient` (a, centered).
+    PyTorch's `RMSprop` puts epsilon outside the root, g / (sqrt(v) + 1e-8), names rho `alpha` with
+    default 0.99, and has lr=0.01; its momentum buffer holds g / sqrt(d) and is multiplied by lr
+    at each step (the same while lr is constant). Reference: Hinton, Coursera lecture 6e (2012);
+    centered: Graves, 2013. Example: `RMSprop(learning_rate=0.001, rho=0.9)`.
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        where = type(self).__name__
+        self.rho = check_number(where, "rho", rho, low=0, high=1, high_open=True)
+        self.momentum = check_number(where, "momentum", momentum, low=0, high=1)
+        self.epsilon = check_number(where, "epsilon", epsilon, low=0, low_open=True)
+        self.centered = bool(centered)
+        self.slot_names = (("velocity",) + (("momentum",) if self.momentum else ())
+                           + (("average_gradient",) if self.centered else ()))
+
+    def update(self, param, grad, slots, lr, step):
+        xp = backend.xp
+        v = slots["velocity"]
+        scratch = self._scratch(grad)
+        xp.multiply(grad, grad, out=scratch)
+        scratch -= v
+        scratch *= 1 - self.rho
+        v += scratch                                  # v += (g^2 - v)(1 - rho)
+        if self.centered:
+            a = slots["average_gradient"]
+            xp.subtract(grad, a, out=scratch)
+            scratch *= 1 - self.rho
+            a += scratch                              # a += (g - a)(1 - rho)
+            xp.multiply(a, a, out=scratch)
+            xp.subtract(v, scratch, out=scratch)
+            scratch += self.epsilon                   # d = v - a^2 + epsilon
+        else:
+            xp.add(v, self.epsilon, out=scratch)      # d = v + epsilon
+        xp.sqrt(scratch, out=scratch)
+        xp.divide(grad, scratch, out=scratch)
+        scratch *= lr                                 # u = lr g / sqrt(d)
+        if "momentum" in slots:
+            m = slots["momentum"]
+            m *= self.momentum
+            m += scratch                              # m = momentum m + u
+            param -= m
+        else:
+            param -= scratch
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
