@@ -66,3 +66,15 @@ def test_input_shape_on_the_first_layer_builds_the_model():
     import trainwell as tw
     model = tw.Sequential([layers.Flatten(input_shape=[28, 28]), layers.Dense(10)])
     assert model.built and model.count_params() == 7850
+
+
+def test_dense_relu_in_place_equals_the_pure_function_and_keeps_no_pre_activation():
+    from trainwell import activations, backend
+    layer = layers.Dense(4, activation="relu", bias_initializer="random_normal")
+    x = np.random.default_rng(4).normal(size=(6, 3)).astype("float32")
+    with backend.recording():
+        out = layer(x, training=True)
+    expected = activations.relu(x @ layer.kernel.value + layer.bias.value)
+    np.testing.assert_array_equal(out, expected)
+    assert layer._pre_activation is None
+    layer.release()

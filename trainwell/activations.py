@@ -170,6 +170,14 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return y
 
 
+def _relu_in_place(x):
+    """relu(x) with default arguments, written into x: for a caller that owns x and needs it no more."""
+    return backend.xp.maximum(x, 0, out=x)
+
+
+relu.in_place = _relu_in_place
+
+
 @derivative_of(relu, needs_input=_relu_needs_input)
 def relu_derivative(grad, x, y, negative_slope=0.0, max_value=None, threshold=0.0):
     """grad * (1 where threshold < x < max_value, negative_slope below threshold, else 0)."""

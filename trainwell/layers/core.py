@@ -85,7 +85,10 @@ class Dense(Layer):
         z = inputs @ self.kernel.value
         if self.use_bias:
             z += self.bias.value
-        outputs = self.activation(z)
+        if self.activation.needs_input or not hasattr(self.activation, "in_place"):
+            outputs = self.activation(z)
+        else:
+            outputs = self.activation.in_place(z)  # z is ours and not needed after: no new array
         if backend.backward_enabled():
             self._inputs, self._outputs = inputs, outputs
             self._pre_activation = z if self.activation.needs_input else None
