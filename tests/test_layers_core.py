@@ -78,3 +78,10 @@ def test_dense_relu_in_place_equals_the_pure_function_and_keeps_no_pre_activatio
     np.testing.assert_array_equal(out, expected)
     assert layer._pre_activation is None
     layer.release()
+
+
+def test_default_layer_names_follow_keras_snake_case():
+    from trainwell.layers.base import _snake_case
+    # keras/src/utils/naming.py: split before Capital+lowercase, then between lowercase and Capital
+    assert [_snake_case(n) for n in ("Dense", "BatchNormalization", "Conv2D", "MaxPooling2D", "ReLU", "PReLU")] == [
+        "dense", "batch_normalization", "conv2d", "max_pooling2d", "re_lu", "p_re_lu"]

@@ -1,8 +1,9 @@
-"""Dropout and AlphaDropout: random masks while training, the identity in inference."""
+"""Dropout, AlphaDropout and SpatialDropout2D: random masks while training, the identity in inference."""
 import numbers
 
 from trainwell import backend
 from trainwell._errors import bad_type, bad_value, check_number
+from trainwell.layers._windows import check_data_format, check_images
 from trainwell.layers.base import REGISTRY, Layer
 
 
@@ -128,6 +129,32 @@ class AlphaDropout(Dropout):
         offset = keep * (-a * alpha_p)
         offset += a * alpha_p + b  # a·α'·(1 − k) + b
         return multiplier, offset
+
+
+@REGISTRY.register()
+class SpatialDropout2D(Dropout):
+    """Dropout of whole channels of (N, H, W, C) images: one draw per sample and channel.
+
+        y[n, h, w, c] = x[n, h, w, c]·m[n, c] / (1 − rate),   m ~ Bernoulli(1 − rate)
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels hardly
+    regularizes a convolutional layer; dropping the whole map does. This is `Dropout` with
+    noise_shape (N, 1, 1, C); the identity in inference. Arguments: rate (required, in [0, 1]);
+    data_format=None (channels_last, the only layout); seed=None as in `Dropout`.
+    PyTorch's `nn.Dropout2d(p=0.5)` does the same on (N, C, H, W). Example: `SpatialDropout2D(0.2)`.
+    """
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        self.data_format = check_data_format("SpatialDropout2D", data_format)
+        super().__init__(rate, noise_shape=(None, 1, 1, None), seed=seed, **kwargs)
+
+    def build(self, input_shape):
+        check_images(self, input_shape)
+
+    def get_config(self):
+        config = {**super().get_config(), "data_format": self.data_format}
+        del config["noise_shape"]  # fixed by the layer, not an argument
+        return config
 
 
 def _uniform(generator, shape, dtype):
