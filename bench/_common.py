@@ -48,6 +48,18 @@ def check_arguments(parser, args):
         parser.error(f"--threads must be a positive integer; got --threads={args.threads}.")
 
 
+def add_epoch_arguments(parser, samples, quick_samples, variants, batch_sizes=None):
+    """Add --samples, --variants, --batch-sizes (when `batch_sizes` is given) and --torch-flush-denormal."""
+    parser.add_argument("--samples", type=int, default=None, help=f"training samples (default {samples:,}; "
+                        f"{quick_samples:,} with --quick)")
+    parser.add_argument("--variants", nargs="+", choices=variants, default=list(variants))
+    if batch_sizes is not None:
+        parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(batch_sizes))
+    parser.add_argument("--torch-flush-denormal", action="store_true",
+                        help="run PyTorch with torch.set_flush_denormal(True) (its default is off)")
+    return parser
+
+
 def import_trainwell(*names):
     """Import trainwell (from the repository when it is not installed) and check `names` resolve on it.
 
@@ -66,6 +78,79 @@ def import_trainwell(*names):
             "or time the peer alone with `--only torch`."
         ) from error
     return trainwell
+
+
+def import_torch(script):
+    """Import the peer, or exit with a message (prefixed `script`) saying how to install it."""
+    try:
+        import torch  # noqa: PLC0415  (the peer; only imported when it runs)
+    except ImportError as error:
+        raise SystemExit(f"{script}: cannot import torch ({error}); install the peers with "
+                         "`bench/.venv/bin/pip install -r bench/requirements.txt`.") from error
+    return torch
+
+
+def start_sides(args, trainwell_api, script):
+    """Import the sides that run (before anything is timed, so a missing one fails at once), set their threads
+    and, with --torch-flush-denormal, PyTorch's flush of subnormals; record and print the machine.
+
+    Returns (sides, tw, torch, limiter, machine); keep `limiter` referenced while the limits must hold.
+    """
+    sides = (args.only,) if args.only else SIDES
+    tw = import_trainwell(*trainwell_api) if "trainwell" in sides else None
+    torch = import_torch(script) if "torch" in sides else None
+    if torch is not None and args.torch_flush_denormal:
+        torch.set_flush_denormal(True)
+    limiter = set_threads(args.threads, torch)
+    machine = {**machine_info(torch), "foreign_cpu_share_before_run": warn_if_busy()}
+    print(f"{machine['cpu']}, {machine['cores']} cores, {args.threads} threads per side")
+    print("\n".join("BLAS " + line for line in describe_blas(machine["blas"])))
+    return sides, tw, torch, limiter, machine
+
+
+def trainwell_epoch_fit(tw, make_layers, batch_size, seed, learning_rate):
+    """A Sequential of `make_layers()` built after seeding, compiled with Adam and sparse cross-entropy as a
+    textbook writes it; returns fit(x, y) -> one epoch's mean loss."""
+    tw.utils.set_random_seed(seed)
+    model = tw.Sequential(make_layers())
+    model.compile(optimizer=tw.optimizers.Adam(learning_rate=learning_rate), loss="sparse_categorical_crossentropy")
+
+    def fit(x, y):
+        history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+        return float(history.history["loss"][-1])
+    return fit
+
+
+def torch_epoch_fit(torch, make_modules, batch_size, seed, adam, glorot_modules):
+    """The same in idiomatic PyTorch: nn.Sequential of `make_modules()` (logits), Glorot-uniform weights and zero
+    biases in `glorot_modules`, Adam with `adam`'s Keras hyperparameters, CrossEntropyLoss, a randperm shuffle
+    and tensor indexing per batch; returns fit(x, y) -> one epoch's mean loss."""
+    nn = torch.nn
+    torch.manual_seed(seed)
+    model = nn.Sequential(*make_modules())
+    for module in model.modules():  # Keras's initialisation, so both sides start from the same law
+        if isinstance(module, glorot_modules):
+            nn.init.xavier_uniform_(module.weight)
+            nn.init.zeros_(module.bias)
+    optimizer = torch.optim.Adam(model.parameters(), lr=adam["learning_rate"],
+                                 betas=(adam["beta_1"], adam["beta_2"]), eps=adam["epsilon"])
+    loss_function = nn.CrossEntropyLoss()
+    shuffle = torch.Generator().manual_seed(seed)
+
+    def fit(x, y):
+        x, y = torch.from_numpy(x), torch.from_numpy(y)  # shares memory: no copy is timed
+        model.train()
+        order = torch.randperm(len(x), generator=shuffle)
+        total = torch.zeros(())
+        for start in range(0, len(x), batch_size):
+            index = order[start:start + batch_size]
+            loss = loss_function(model(x[index]), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(index)  # epoch loss weighted by batch size, as Keras logs it
+        return float(total) / len(x)
+    return fit
 
 
 def set_threads(count, torch=None):
@@ -181,6 +266,16 @@ def write_json(path, payload):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+def write_results(name, args, argv, machine, settings, cells, tw):
+    """Write bench/results/<name>.json (<name>_quick.json with --quick; --out overrides) with the command line."""
+    out = args.out or RESULTS_DIR / (f"{name}_quick.json" if args.quick else f"{name}.json")
+    settings = {**settings, "trainwell_version": getattr(tw, "__version__", None)}
+    command = " ".join([f"bench/{name}.py", *(sys.argv[1:] if argv is None else argv)])
+    write_json(out, {"benchmark": name, "command": command, "machine": machine, "settings": settings,
+                     "results": cells, "load_average_at_end": load_average()})
+    print(f"wrote {out}")
 
 
 def print_ratio_table(title, cells, label_keys):

@@ -34,8 +34,8 @@ import functools
 import os
 import sys
 
-from _common import (RESULTS_DIR, SIDES, add_common_arguments, check_arguments, describe_blas, import_trainwell,
-                     load_average, machine_info, print_ratio_table, ratio, set_threads, warn_if_busy, write_json)
+from _common import (add_common_arguments, add_epoch_arguments, check_arguments, print_ratio_table, ratio, start_sides,
+                     torch_epoch_fit, trainwell_epoch_fit, write_results)
 from mlp_cpu import ADAM, SEED, synthetic_fashion_mnist, time_side, warmup_size
 
 VARIANTS = ("lenet5", "convnet")
@@ -49,26 +49,13 @@ TRAINWELL_API = ("Sequential", "layers.Input", "layers.Conv2D", "layers.MaxPooli
 
 def main(argv=None):
     parser = add_common_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
-    parser.add_argument("--samples", type=int, default=None, help=f"training samples (default {SAMPLES:,}; "
-                        f"{QUICK_SAMPLES:,} with --quick)")
-    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
-    parser.add_argument("--torch-flush-denormal", action="store_true",
-                        help="run PyTorch with torch.set_flush_denormal(True) (its default is off)")
+    add_epoch_arguments(parser, SAMPLES, QUICK_SAMPLES, VARIANTS)
     args = parser.parse_args(argv)
     check_arguments(parser, args)
     if args.samples is not None and args.samples < 1:
         parser.error(f"--samples must be positive; got --samples={args.samples}.")
     samples = args.samples or (QUICK_SAMPLES if args.quick else SAMPLES)
-    sides = (args.only,) if args.only else SIDES
-
-    tw = import_trainwell(*TRAINWELL_API) if "trainwell" in sides else None
-    torch = _import_torch() if "torch" in sides else None
-    if torch is not None and args.torch_flush_denormal:
-        torch.set_flush_denormal(True)
-    limiter = set_threads(args.threads, torch)  # noqa: F841  (the limits hold while it is referenced)
-    machine = {**machine_info(torch), "foreign_cpu_share_before_run": warn_if_busy()}
-    print(f"{machine['cpu']}, {machine['cores']} cores, {args.threads} threads per side")
-    print("\n".join("BLAS " + line for line in describe_blas(machine["blas"])))
+    sides, tw, torch, limiter, machine = start_sides(args, TRAINWELL_API, "cnn_cpu.py")  # noqa: F841  (limiter)
 
     images, y = synthetic_fashion_mnist(samples, SEED)
     inputs = {"trainwell": images[..., None], "torch": images[:, None, :, :].copy()}  # each side's own layout
@@ -85,25 +72,19 @@ def main(argv=None):
 
     print_ratio_table(f"LeNet-style CNNs on 28x28x1, Adam, batch {BATCH_SIZE}, one epoch of {samples:,} samples "
                       f"(median [min-max] of {args.repeats} trials):", cells, ("variant", "batch_size"))
-    out = args.out or RESULTS_DIR / ("cnn_cpu_quick.json" if args.quick else "cnn_cpu.json")
     settings = {
         "samples": samples, "epochs_timed": 1, "trials": args.repeats, "threads": args.threads,
         "batch_size": BATCH_SIZE, "warmup_samples": warmup_size(samples, BATCH_SIZE), "seed": SEED,
         "dtype": "float32", "adam": ADAM, "loss": "sparse categorical cross-entropy",
         "torch_flush_denormal": bool(args.torch_flush_denormal),
         "malloc_environment": {name: os.environ.get(name) for name in MALLOC_ENVIRONMENT},
-        "trainwell_version": getattr(tw, "__version__", None),
     }
-    command = " ".join(["bench/cnn_cpu.py", *(sys.argv[1:] if argv is None else argv)])
-    write_json(out, {"benchmark": "cnn_cpu", "command": command, "machine": machine, "settings": settings,
-                     "results": cells, "load_average_at_end": load_average()})
-    print(f"wrote {out}")
+    write_results("cnn_cpu", args, argv, machine, settings, cells, tw)
 
 
 def trainwell_fit(tw, variant):
     """A fresh, seeded, compiled Keras-style model; returns fit(x, y) -> the epoch's mean loss."""
     layers = tw.layers
-    tw.utils.set_random_seed(SEED)
     stacks = {
         "lenet5": lambda: [layers.Input(shape=(28, 28, 1)),
                            layers.Conv2D(6, 5, padding="same", activation="relu"), layers.MaxPooling2D(),
@@ -115,20 +96,12 @@ def trainwell_fit(tw, variant):
                             layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
                             layers.Dense(10, activation="softmax")],
     }
-    model = tw.Sequential(stacks[variant]())
-    model.compile(optimizer=tw.optimizers.Adam(learning_rate=ADAM["learning_rate"]),
-                  loss="sparse_categorical_crossentropy")
-
-    def fit(x, y):
-        history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0, shuffle=True)
-        return float(history.history["loss"][-1])
-    return fit
+    return trainwell_epoch_fit(tw, stacks[variant], BATCH_SIZE, SEED, ADAM["learning_rate"])
 
 
 def torch_fit(torch, variant):
     """The same network in idiomatic PyTorch (logits + CrossEntropyLoss); returns fit(x, y) -> mean loss."""
     nn = torch.nn
-    torch.manual_seed(SEED)
     stacks = {
         "lenet5": lambda: [nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -137,39 +110,7 @@ def torch_fit(torch, variant):
                             nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                             nn.Linear(1600, 10)],
     }
-    model = nn.Sequential(*stacks[variant]())
-    for module in model.modules():  # Keras's initialisation, so both sides start from the same law
-        if isinstance(module, (nn.Linear, nn.Conv2d)):
-            nn.init.xavier_uniform_(module.weight)
-            nn.init.zeros_(module.bias)
-    optimizer = torch.optim.Adam(model.parameters(), lr=ADAM["learning_rate"],
-                                 betas=(ADAM["beta_1"], ADAM["beta_2"]), eps=ADAM["epsilon"])
-    loss_function = nn.CrossEntropyLoss()
-    shuffle = torch.Generator().manual_seed(SEED)
-
-    def fit(x, y):
-        x, y = torch.from_numpy(x), torch.from_numpy(y)  # shares memory: no copy is timed
-        model.train()
-        order = torch.randperm(len(x), generator=shuffle)
-        total = torch.zeros(())
-        for start in range(0, len(x), BATCH_SIZE):
-            index = order[start:start + BATCH_SIZE]
-            loss = loss_function(model(x[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(index)  # epoch loss weighted by batch size, as Keras logs it
-        return float(total) / len(x)
-    return fit
-
-
-def _import_torch():
-    try:
-        import torch  # noqa: PLC0415  (the peer; only imported when it runs)
-    except ImportError as error:
-        raise SystemExit(f"cnn_cpu.py: cannot import torch ({error}); install the peers with "
-                         "`bench/.venv/bin/pip install -r bench/requirements.txt`.") from error
-    return torch
+    return torch_epoch_fit(torch, stacks[variant], BATCH_SIZE, SEED, ADAM, (nn.Linear, nn.Conv2d))
 
 
 if __name__ == "__main__":

@@ -46,9 +46,8 @@ import sys
 
 import numpy
 
-from _common import (RESULTS_DIR, SIDES, add_common_arguments, check_arguments, describe_blas, import_trainwell,
-                     load_average, machine_info, measure, print_ratio_table, ratio, set_threads,
-                     warn_if_busy, write_json)
+from _common import (add_common_arguments, add_epoch_arguments, check_arguments, measure, print_ratio_table, ratio,
+                     start_sides, torch_epoch_fit, trainwell_epoch_fit, write_results)
 
 VARIANTS = ("plain", "batchnorm", "dropout")
 BATCH_SIZES = (32, 128, 1024)
@@ -63,30 +62,15 @@ TRAINWELL_API = ("Sequential", "layers.Input", "layers.Flatten", "layers.Dense",
 
 def main(argv=None):
     parser = add_common_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
-    parser.add_argument("--samples", type=int, default=None, help=f"training samples (default {SAMPLES:,}; "
-                        f"{QUICK_SAMPLES:,} with --quick)")
-    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
-    parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(BATCH_SIZES))
-    parser.add_argument("--torch-flush-denormal", action="store_true",
-                        help="run PyTorch with torch.set_flush_denormal(True) (its default is off)")
+    add_epoch_arguments(parser, SAMPLES, QUICK_SAMPLES, VARIANTS, BATCH_SIZES)
     args = parser.parse_args(argv)
     check_arguments(parser, args)
     if (args.samples is not None and args.samples < 1) or min(args.batch_sizes) < 1:
         parser.error(f"--samples and --batch-sizes must be positive; got --samples={args.samples}, "
                      f"--batch-sizes={args.batch_sizes}.")
     samples = args.samples or (QUICK_SAMPLES if args.quick else SAMPLES)
-    sides = (args.only,) if args.only else SIDES
-
-    # Both imports happen before anything is timed, so a missing side fails at once.
-    tw = import_trainwell(*TRAINWELL_API) if "trainwell" in sides else None
-    torch = _import_torch() if "torch" in sides else None
-    limiter = set_threads(args.threads, torch)  # noqa: F841  (the limits hold while it is referenced)
-    if torch is not None and args.torch_flush_denormal:
-        torch.set_flush_denormal(True)
-    machine = {**machine_info(torch), "foreign_cpu_share_before_run": warn_if_busy(),
-               "torch_flush_denormal": bool(args.torch_flush_denormal)}
-    print(f"{machine['cpu']}, {machine['cores']} cores, {args.threads} threads per side")
-    print("\n".join("BLAS " + line for line in describe_blas(machine["blas"])))
+    sides, tw, torch, limiter, machine = start_sides(args, TRAINWELL_API, "mlp_cpu.py")  # noqa: F841  (limiter)
+    machine["torch_flush_denormal"] = bool(args.torch_flush_denormal)
 
     x, y = synthetic_fashion_mnist(samples, SEED)
     cells = []
@@ -103,18 +87,13 @@ def main(argv=None):
 
     print_ratio_table(f"MLP 784-300-100-10, Adam, one epoch of {samples:,} samples (median [min-max] of "
                       f"{args.repeats} trials):", cells, ("variant", "batch_size"))
-    out = args.out or RESULTS_DIR / ("mlp_cpu_quick.json" if args.quick else "mlp_cpu.json")
     settings = {
         "samples": samples, "epochs_timed": 1, "trials": args.repeats, "threads": args.threads,
         "warmup_samples": {b: warmup_size(samples, b) for b in args.batch_sizes}, "seed": SEED,
         "dtype": "float32", "adam": ADAM, "batchnorm": {"momentum_keras": BN_MOMENTUM, "epsilon": BN_EPSILON},
         "dropout_rate": DROPOUT_RATE, "loss": "sparse categorical cross-entropy",
-        "trainwell_version": getattr(tw, "__version__", None),
     }
-    command = " ".join(["bench/mlp_cpu.py", *(sys.argv[1:] if argv is None else argv)])
-    write_json(out, {"benchmark": "mlp_cpu", "command": command, "machine": machine, "settings": settings,
-                     "results": cells, "load_average_at_end": load_average()})
-    print(f"wrote {out}")
+    write_results("mlp_cpu", args, argv, machine, settings, cells, tw)
 
 
 def synthetic_fashion_mnist(samples, seed):
@@ -147,7 +126,6 @@ def warmup_size(samples, batch_size):
 def trainwell_fit(tw, variant, batch_size):
     """A fresh, seeded, compiled Keras-style model; returns fit(x, y) -> the epoch's mean loss."""
     layers = tw.layers
-    tw.utils.set_random_seed(SEED)
     stacks = {  # BatchNormalization() and Adam's betas/epsilon are Keras's defaults, listed in ADAM/BN_*
         "plain": lambda: [layers.Input(shape=(28, 28)), layers.Flatten(),
                           layers.Dense(300, activation="relu"),
@@ -162,20 +140,12 @@ def trainwell_fit(tw, variant, batch_size):
                             layers.Dense(100, activation="relu"), layers.Dropout(DROPOUT_RATE),
                             layers.Dense(10, activation="softmax")],
     }
-    model = tw.Sequential(stacks[variant]())
-    model.compile(optimizer=tw.optimizers.Adam(learning_rate=ADAM["learning_rate"]),
-                  loss="sparse_categorical_crossentropy")
-
-    def fit(x, y):
-        history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
-        return float(history.history["loss"][-1])
-    return fit
+    return trainwell_epoch_fit(tw, stacks[variant], batch_size, SEED, ADAM["learning_rate"])
 
 
 def torch_fit(torch, variant, batch_size):
     """The same network in idiomatic PyTorch (logits + CrossEntropyLoss); returns fit(x, y) -> mean loss."""
     nn = torch.nn
-    torch.manual_seed(SEED)
 
     def bn(features):  # Keras momentum 0.99 == PyTorch momentum 0.01 (weight on the new batch statistic)
         return nn.BatchNorm1d(features, eps=BN_EPSILON, momentum=1 - BN_MOMENTUM)
@@ -187,39 +157,7 @@ def torch_fit(torch, variant, batch_size):
         "dropout": lambda: [nn.Flatten(), nn.Linear(784, 300), nn.ReLU(), nn.Dropout(DROPOUT_RATE),
                             nn.Linear(300, 100), nn.ReLU(), nn.Dropout(DROPOUT_RATE), nn.Linear(100, 10)],
     }
-    model = nn.Sequential(*stacks[variant]())
-    for module in model.modules():  # Keras's Dense initialisation, so both sides start from the same law
-        if isinstance(module, nn.Linear):
-            nn.init.xavier_uniform_(module.weight)
-            nn.init.zeros_(module.bias)
-    optimizer = torch.optim.Adam(model.parameters(), lr=ADAM["learning_rate"],
-                                 betas=(ADAM["beta_1"], ADAM["beta_2"]), eps=ADAM["epsilon"])
-    loss_function = nn.CrossEntropyLoss()
-    shuffle = torch.Generator().manual_seed(SEED)
-
-    def fit(x, y):
-        x, y = torch.from_numpy(x), torch.from_numpy(y)  # shares memory: no copy is timed
-        model.train()
-        order = torch.randperm(len(x), generator=shuffle)
-        total = torch.zeros(())
-        for start in range(0, len(x), batch_size):
-            index = order[start:start + batch_size]
-            loss = loss_function(model(x[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(index)  # epoch loss weighted by batch size, as Keras logs it
-        return float(total) / len(x)
-    return fit
-
-
-def _import_torch():
-    try:
-        import torch  # noqa: PLC0415  (the peer; only imported when it runs)
-    except ImportError as error:
-        raise SystemExit(f"mlp_cpu.py: cannot import torch ({error}); install the peers with "
-                         "`bench/.venv/bin/pip install -r bench/requirements.txt`.") from error
-    return torch
+    return torch_epoch_fit(torch, stacks[variant], batch_size, SEED, ADAM, (nn.Linear,))
 
 
 if __name__ == "__main__":

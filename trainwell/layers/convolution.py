@@ -1,16 +1,16 @@
 """Conv2D: 2-D convolution of channels-last images as one patch matrix (im2col) times the kernel."""
-from trainwell import activations, backend, constraints, regularizers
-from trainwell import initializers as initializers_module
+from trainwell import backend
 from trainwell._errors import check_number
 from trainwell.layers._windows import (Window, check_data_format, check_images, check_padding, normalize_pair,
                                        output_size)
-from trainwell.layers.base import REGISTRY, Layer
+from trainwell.layers.affine import AffineLayer
+from trainwell.layers.base import REGISTRY
 
 ROW_BLOCK = 4096  # rows per block of the weight-gradient product (see _transposed_product)
 
 
 @REGISTRY.register()
-class Conv2D(Layer):
+class Conv2D(AffineLayer):
     """2-D convolution (a cross-correlation, as in every deep-learning library) of (N, H, W, C) images:
 
         z[n, p, q, f] = Σ_{i, j, c} x_pad[n, p·sh + i·dh, q·sw + j·dw, c] · kernel[i, j, c, f] + bias[f]
@@ -50,24 +50,12 @@ class Conv2D(Layer):
         self.padding = check_padding("Conv2D", padding)
         self.data_format = check_data_format("Conv2D", data_format)
         self.dilation_rate = normalize_pair("Conv2D", "dilation_rate", dilation_rate)
-        super().__init__(**kwargs)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers_module.get(kernel_initializer)
-        self.bias_initializer = initializers_module.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self._forget()
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
     def build(self, input_shape):
         check_images(self, input_shape)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, input_shape[3], self.filters),
-                                      self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer,
-                                     self.bias_constraint) if self.use_bias else None)
+        self.add_kernel_and_bias((*self.kernel_size, input_shape[3], self.filters))
 
     def compute_output_shape(self, input_shape):
         size = output_size(self.name, input_shape, self.kernel_size, self.strides, self.dilation_rate, self.padding)
@@ -81,16 +69,10 @@ class Conv2D(Layer):
         if self.use_bias:
             rows = z.reshape(batch * height, width * self.filters)  # a view of z: one image row per row
             rows += backend.xp.tile(self.bias.value, width)  # + b; rows of only `filters` values add slowly
-        z = z.reshape(batch, height, width, self.filters)
-        outputs = self.activation(z)
+        z = z.reshape(batch, height, width, self.filters)  # a view of the product: ours, so relu may run in place
         if backend.backward_enabled():
-            self._window, self._patches, self._outputs = window, patches, outputs
-            self._pre_activation = z if self.activation.needs_input else None
-        return outputs
-
-    def backward(self, grad):
-        dz = self.activation.derivative(grad, self._pre_activation, self._outputs)
-        return self.backward_pre_activation(dz)
+            self._window, self._patches = window, patches
+        return self.activate(z)
 
     def backward_pre_activation(self, dz):
         """The backward pass from the gradient w.r.t. z = conv(inputs, kernel) + bias (the fused loss path)."""
@@ -107,30 +89,14 @@ class Conv2D(Layer):
         dpatches = dz2 @ self.kernel.value.reshape(-1, self.filters).T  # dP = dZ·Kᵀ
         return window.crop(window.fold(dpatches))
 
-    @property
-    def output_activation(self):
-        # The fused loss path skips `backward`, where an activity penalty's gradient joins in (as Dense).
-        return None if self.activity_regularizer is not None else self.activation
-
     def _forget(self):
-        self._window = self._patches = self._outputs = self._pre_activation = None
+        self._window = self._patches = None
+        super()._forget()
 
-    def release(self):
-        self._forget()
-        super().release()
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": list(self.dilation_rate), "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
-                "bias_initializer": initializers_module.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+    def own_config(self):
+        return {"filters": self.filters, "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate)}
 
 
 def _transposed_product(a, b, out):

@@ -1,9 +1,9 @@
 """Core layers: InputLayer/Input, Dense, Flatten, Reshape, Activation."""
 import math
 
-from trainwell import activations, backend, constraints, regularizers
-from trainwell import initializers as initializers_module
+from trainwell import activations, backend
 from trainwell._errors import bad_value, check_number
+from trainwell.layers.affine import AffineLayer
 from trainwell.layers.base import REGISTRY, Layer
 
 
@@ -37,7 +37,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):  # noqa: N802  (t
 
 
 @REGISTRY.register()
-class Dense(Layer):
+class Dense(AffineLayer):
     """Fully connected layer: `outputs = activation(inputs @ kernel + bias)`.
 
     Arguments: units (positive int); activation=None (linear; a name or a function from
@@ -56,27 +56,15 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
         self.units = check_number("Dense", "units", units, low=1, integer=True)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers_module.get(kernel_initializer)
-        self.bias_initializer = initializers_module.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self._inputs = self._outputs = self._pre_activation = None
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError(f"{self.name}: the last axis of the input must be known; got shape {input_shape}.")
-        self.kernel = self.add_weight("kernel", (input_dim, self.units), self.kernel_initializer,
-                                      self.kernel_regularizer, self.kernel_constraint)
-        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer,
-                                     self.bias_constraint) if self.use_bias else None)
+        self.add_kernel_and_bias((input_dim, self.units))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -85,48 +73,30 @@ class Dense(Layer):
         z = inputs @ self.kernel.value
         if self.use_bias:
             z += self.bias.value
-        if self.activation.needs_input or not hasattr(self.activation, "in_place"):
-            outputs = self.activation(z)
-        else:
-            outputs = self.activation.in_place(z)  # z is ours and not needed after: no new array
         if backend.backward_enabled():
-            self._inputs, self._outputs = inputs, outputs
-            self._pre_activation = z if self.activation.needs_input else None
-        return outputs
-
-    def backward(self, grad):
-        dz = self.activation.derivative(grad, self._pre_activation, self._outputs)
-        return self.backward_pre_activation(dz)
+            self._inputs = inputs
+        return self.activate(z)
 
     def backward_pre_activation(self, dz):
         """The backward pass from the gradient w.r.t. `inputs @ kernel + bias` (the fused loss path)."""
         x = self._inputs
+        self._forget()
         x2 = x.reshape(-1, x.shape[-1])
         dz2 = dz.reshape(-1, self.units)
         if self.kernel.grad is not None:
             backend.xp.matmul(x2.T, dz2, out=self.kernel.grad)  # dW = x^T dz
         if self.use_bias and self.bias.grad is not None:
             dz2.sum(axis=0, out=self.bias.grad)  # db = sum over the batch of dz
-        self._inputs = self._outputs = self._pre_activation = None
         if not self._input_grad_needed:
             return None
         return dz @ self.kernel.value.T  # dx = dz W^T
 
-    @property
-    def output_activation(self):
-        # The fused loss path skips `backward`, where an activity penalty's gradient joins in.
-        return None if self.activity_regularizer is not None else self.activation
+    def _forget(self):
+        self._inputs = None
+        super()._forget()
 
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
-                "bias_initializer": initializers_module.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+    def own_config(self):
+        return {"units": self.units}
 
 
 @REGISTRY.register()
