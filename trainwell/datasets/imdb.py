@@ -35,11 +35,10 @@ def load_data(path=None, num_words=None, skip_top=0, maxlen=None, seed=113, star
     as pickled object arrays, so it cannot be read safely. trainwell reads FORMAT instead: an .npz of
     plain arrays `format` (the string FORMAT), `x_train_tokens` (int32, all reviews concatenated),
     `x_train_lengths` (int64, words per review), `y_train` (int64) and the same three for test.
-    Convert once, on a copy of Keras's file you trust (that step unpickles, outside trainwell):
-
-        with numpy.load("imdb.npz", allow_pickle=True) as f:
-            train, test = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-        trainwell.datasets.imdb.save_data(trainwell.datasets.imdb.default_path(), train, test)
+    Convert once, on a copy of Keras's file you trust: open it yourself with NumPy's loader with
+    pickles allowed (that step unpickles, outside trainwell), take `x_train`, `y_train`, `x_test`,
+    `y_test`, and call `trainwell.datasets.imdb.save_data(imdb.default_path(), (x_train, y_train),
+    (x_test, y_test))`; from then on `load_data` reads the plain file.
 
     path: the FORMAT file; None reads `<cache>/imdb/imdb_sequences.npz` (cache: `cache_dir`, else
     $TRAINWELL_DATA_DIR, else ~/.trainwell/datasets). Example: `(x, y), _ = imdb.load_data(num_words=10000)`.

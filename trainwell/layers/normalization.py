@@ -43,7 +43,7 @@ class BatchNormalization(Layer):
     statistic (default 0.1, i.e. Keras's 0.9) where Keras's is the weight on the *old* value
     (default 0.99); PyTorch stores the unbiased variance (÷(n−1)) in `running_var`, Keras the
     biased one; PyTorch's eps is 1e-5; and freezing (`requires_grad=False`) does not switch
-    PyTorch to inference mode, only `.eval()` does.
+    PyTorch to inference mode; only putting the module in evaluation mode does.
 
     Example:
         model = Sequential([Input(shape=(784,)), BatchNormalization(),
