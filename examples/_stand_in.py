@@ -16,7 +16,7 @@ import pathlib
 
 import numpy
 
-from trainwell.datasets._download import atomic_write
+from trainwell.io import atomic_write
 
 OFFLINE_ENVIRONMENT_VARIABLE = "TRAINWELL_OFFLINE"
 TITANIC_COLUMNS = ("PassengerId", "Survived", "Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked")

@@ -60,9 +60,7 @@ class EarlyStopping(MonitorCallback):
         where = f"{type(self).__name__}.set_state"
         counts = {name: check_number(where, name, state[name], low=0, integer=True)
                   for name in ("wait", "best_epoch", "stopped_epoch")}
-        best = state["best"]  # may be NaN when the first monitored value was
-        if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
-            raise bad_type(where, "best", "a number or None", best)
+        best = self._checked_best(where, state)
         weights = state["best_weights"]
         if weights is not None:
             shapes = [tuple(getattr(w, "shape", ())) for w in weights]

@@ -80,9 +80,7 @@ class ModelCheckpoint(MonitorCallback):
     def set_state(self, state):
         """Take back `get_state()`'s dict."""
         where = f"{type(self).__name__}.set_state"
-        best = state["best"]  # may be NaN when the first monitored value was
-        if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
-            raise bad_type(where, "best", "a number or None", best)
+        best = self._checked_best(where, state)
         self._batches_since_save = check_number(where, "batches_since_save", state["batches_since_save"], low=0,
                                                 integer=True)
         self.best = best

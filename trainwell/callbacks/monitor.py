@@ -61,6 +61,14 @@ class MonitorCallback(Callback):
             self._monitor_op = self._resolve_mode(key)
         return float(logs[key])
 
+    @staticmethod
+    def _checked_best(where, state):
+        """`state['best']` from a saved state: a number (NaN when the first monitored value was) or None."""
+        best = state["best"]
+        if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
+            raise bad_type(where, "best", "a number or None", best)
+        return best
+
     def _is_improvement(self, current, reference):
         if reference is None:
             return True

@@ -1,6 +1,6 @@
 """ReduceLROnPlateau: multiply the learning rate by `factor` when the monitored quantity stalls."""
 from trainwell import backend
-from trainwell._errors import bad_type, check_choice, check_number
+from trainwell._errors import check_choice, check_number
 from trainwell.callbacks.base import REGISTRY
 from trainwell.callbacks.lr_scheduler import check_learning_rate_is_settable, log_learning_rate
 from trainwell.callbacks.monitor import MonitorCallback
@@ -56,9 +56,7 @@ class ReduceLROnPlateau(MonitorCallback):
         where = f"{type(self).__name__}.set_state"
         wait = check_number(where, "wait", state["wait"], low=0, integer=True)
         cooldown_counter = check_number(where, "cooldown_counter", state["cooldown_counter"], low=0, integer=True)
-        best = state["best"]  # may be NaN when the first monitored value was
-        if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
-            raise bad_type(where, "best", "a number or None", best)
+        best = self._checked_best(where, state)
         self.wait, self.cooldown_counter, self.best = wait, cooldown_counter, best
 
     def _reset(self):

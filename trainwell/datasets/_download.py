@@ -1,15 +1,14 @@
 """Fetching dataset files into a cache directory: mirrors in turn, sha256 checked, written atomically."""
-import contextlib
 import hashlib
 import http.client
 import os
 import pathlib
 import sys
-import tempfile
 import urllib.request
 import zlib
 
 from trainwell._errors import bad_type
+from trainwell.io import atomic_write
 
 DEFAULT_CACHE_DIR = "~/.trainwell/datasets"
 CACHE_ENVIRONMENT_VARIABLE = "TRAINWELL_DATA_DIR"
@@ -71,28 +70,6 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def atomic_write(path):
-    """Open `path` for binary writing so that it appears whole or not at all (DESIGN §5).
-
-    Writes go to a temporary file beside the target; on success it is flushed, fsynced and renamed over
-    the target; on any error the temporary file is removed and a previous file at `path` is untouched.
-    """
-    path = pathlib.Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(path.parent)
-
-
 class _Failed(Exception):
     """One mirror failed; the message says why, for the list in DownloadError."""
 
@@ -147,11 +124,3 @@ class _GzipCheck:
         return self.member.eof
 
 
-def _fsync_directory(directory):
-    # Makes the rename itself durable; directories cannot be opened this way on Windows.
-    if os.name == "posix":
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)

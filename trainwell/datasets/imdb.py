@@ -5,7 +5,8 @@ import pathlib
 import numpy
 
 from trainwell._errors import bad_type, bad_value, check_number
-from trainwell.datasets._download import atomic_write, cache_root
+from trainwell.datasets._download import cache_root
+from trainwell.io import atomic_write
 from trainwell.datasets._npz import read_npz
 
 FORMAT = "trainwell-sequences-v1"

@@ -10,7 +10,7 @@ import shlex
 import statistics
 import sys
 
-from trainwell.datasets._download import atomic_write
+from trainwell.io import atomic_write
 
 QUICK_SEEDS = 3
 
