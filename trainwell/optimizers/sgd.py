@@ -1,4 +1,5 @@
 """SGD: plain gradient descent, with momentum and Nesterov momentum."""
+from trainwell import backend
 from trainwell._errors import check_number
 from trainwell.optimizers.base import REGISTRY, Optimizer
 
@@ -25,14 +26,16 @@ class SGD(Optimizer):
         self.slot_names = ("momentum",) if self.momentum else ()
 
     def update(self, param, grad, slots, lr, step):
+        step_size = backend.xp.multiply(grad, lr, out=self._scratch(grad))  # lr * g, in a reused array
         if not self.momentum:
-            param -= lr * grad
+            param -= step_size                       # w -= lr * g
             return
         v = slots["momentum"]
         v *= self.momentum
-        v -= lr * grad                               # v = momentum * v - lr * g
+        v -= step_size                               # v = momentum * v - lr * g
         if self.nesterov:
-            param += self.momentum * v - lr * grad   # w += momentum * v - lr * g
+            param -= step_size
+            param += self.momentum * v               # w += momentum * v - lr * g
         else:
             param += v                               # w += v
 
