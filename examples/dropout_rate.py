@@ -41,13 +41,10 @@ def main(argv=None):
     settings = {"rates": list(rates), "train_samples": overfitting.TRAIN_SAMPLES, "hidden": list(overfitting.HIDDEN),
                 "epochs": overfitting.EPOCHS, "batch_size": overfitting.BATCH_SIZE,
                 "learning_rate": overfitting.LEARNING_RATE}
-    _report.write_record(args.out, NAME, args, settings, per_seed, summary)
-    plt = _report.pyplot()
-    if plt is not None:
-        draw(plt, per_seed, rates, args.out)
+    _report.finish(args, NAME, settings, per_seed, summary, lambda plt: draw(plt, per_seed, rates))
 
 
-def draw(plt, per_seed, rates, out):
+def draw(plt, per_seed, rates):
     """Training-set accuracy per epoch for each rate, and final accuracies against the rate."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for index, rate in enumerate(rates):
@@ -65,8 +62,7 @@ def draw(plt, per_seed, rates, out):
     right.set_title("after the last epoch")
     right.legend(fontsize=8)
     figure.suptitle(f"Dropout after each of 6×100 relu layers, 300 digits, SGD 0.01 — {len(per_seed)} seeds")
-    figure.tight_layout()
-    _report.save_figure(figure, out, NAME)
+    return figure
 
 
 if __name__ == "__main__":

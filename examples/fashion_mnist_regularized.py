@@ -18,7 +18,6 @@ import _stand_in  # noqa: E402
 
 from trainwell import layers, regularizers, utils  # noqa: E402
 from trainwell.callbacks import EarlyStopping, ModelCheckpoint  # noqa: E402
-from trainwell.data import train_test_split  # noqa: E402
 from trainwell.datasets import DownloadError, digits, fashion_mnist  # noqa: E402
 from trainwell.datasets.fashion_mnist import SHA256  # noqa: E402
 from trainwell.models import Sequential, load_model  # noqa: E402

@@ -57,13 +57,10 @@ def main(argv=None):
                           f"{summary['bn_unchanged_seeds']} of {len(per_seed)} seeds"]])
     settings = {"rate": monte_carlo.RATE, "hidden": monte_carlo.HIDDEN, "epochs": monte_carlo.EPOCHS,
                 "batch_size": monte_carlo.BATCH_SIZE, "samples": monte_carlo.SAMPLES, "optimizer": "Adam()"}
-    _report.write_record(args.out, NAME, args, settings, per_seed, summary)
-    plt = _report.pyplot()
-    if plt is not None:
-        draw(plt, per_seed, args.out)
+    _report.finish(args, NAME, settings, per_seed, summary, lambda plt: draw(plt, per_seed))
 
 
-def draw(plt, per_seed, out):
+def draw(plt, per_seed):
     """Per seed: the spread on right vs wrong answers; the log loss deterministic vs MC mean."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     seeds = [r for r in per_seed if r["spread_misclassified"] is not None]
@@ -72,8 +69,7 @@ def draw(plt, per_seed, out):
     _report.paired(right, [r["deterministic_log_loss"] for r in per_seed], [r["mc_log_loss"] for r in per_seed],
                    ["deterministic", "MC mean"], "test log loss", "prediction quality")
     figure.suptitle(f"Monte Carlo dropout on digits (one line per seed) — {len(per_seed)} seeds")
-    figure.tight_layout()
-    _report.save_figure(figure, out, NAME)
+    return figure
 
 
 if __name__ == "__main__":

@@ -45,13 +45,10 @@ def main(argv=None):
     settings = {"units": list(few_labels.UNITS), "labels_per_class": few_labels.LABELS_PER_CLASS,
                 "pretrain_epochs": few_labels.PRETRAIN_EPOCHS, "finetune_epochs": few_labels.FINETUNE_EPOCHS,
                 "batch_size": few_labels.BATCH_SIZE, "optimizer": "Adam()"}
-    _report.write_record(args.out, NAME, args, settings, per_seed, summary)
-    plt = _report.pyplot()
-    if plt is not None:
-        draw(plt, per_seed, args.out)
+    _report.finish(args, NAME, settings, per_seed, summary, lambda plt: draw(plt, per_seed))
 
 
-def draw(plt, per_seed, out):
+def draw(plt, per_seed):
     """Per seed: test accuracy from scratch vs pretrained; the distribution of the difference."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     _report.paired(left, [r["scratch_accuracy"] for r in per_seed], [r["pretrained_accuracy"] for r in per_seed],
@@ -59,8 +56,7 @@ def draw(plt, per_seed, out):
     _report.strip(right, [r["difference"] for r in per_seed], 0.0, "test accuracy, pretrained − scratch",
                   "distribution over seeds")
     figure.suptitle(f"Greedy autoencoder pretraining on 1,258 unlabeled digits — {len(per_seed)} seeds")
-    figure.tight_layout()
-    _report.save_figure(figure, out, NAME)
+    return figure
 
 
 if __name__ == "__main__":

@@ -42,13 +42,10 @@ def main(argv=None):
     settings = {"factors": list(factors), "train_samples": overfitting.TRAIN_SAMPLES,
                 "hidden": list(overfitting.HIDDEN), "epochs": overfitting.EPOCHS,
                 "batch_size": overfitting.BATCH_SIZE, "learning_rate": overfitting.LEARNING_RATE}
-    _report.write_record(args.out, NAME, args, settings, per_seed, summary)
-    plt = _report.pyplot()
-    if plt is not None:
-        draw(plt, per_seed, factors, args.out)
+    _report.finish(args, NAME, settings, per_seed, summary, lambda plt: draw(plt, per_seed, factors))
 
 
-def draw(plt, per_seed, factors, out):
+def draw(plt, per_seed, factors):
     """Accuracy, gap and weight norm against λ, mean line and min–max band over seeds."""
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(14, 4.2))
     x = list(range(len(factors)))
@@ -63,8 +60,7 @@ def draw(plt, per_seed, factors, out):
         axes.set_title(title)
         axes.legend(fontsize=8)
     figure.suptitle(f"L2 on 300 digits, 6×100 relu, SGD 0.01, 200 epochs — {len(per_seed)} seeds")
-    figure.tight_layout()
-    _report.save_figure(figure, out, NAME)
+    return figure
 
 
 if __name__ == "__main__":

@@ -57,13 +57,10 @@ def main(argv=None):
                 "epochs_a": transfer_learning.EPOCHS_A, "epochs_b": transfer_learning.EPOCHS_B,
                 "frozen_epochs": transfer_learning.FROZEN_EPOCHS, "batch_size_a": transfer_learning.BATCH_SIZE_A,
                 "batch_size_b": transfer_learning.BATCH_SIZE_B, "optimizer": "Adam()"}
-    _report.write_record(args.out, NAME, args, settings, per_seed, summary)
-    plt = _report.pyplot()
-    if plt is not None:
-        draw(plt, per_seed, args.out)
+    _report.finish(args, NAME, settings, per_seed, summary, lambda plt: draw(plt, per_seed))
 
 
-def draw(plt, per_seed, out):
+def draw(plt, per_seed):
     """Per seed: B's error from scratch vs with transfer; the distribution of the ratio (log scale)."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     _report.paired(left, [r["scratch_error"] for r in per_seed], [r["transfer_error"] for r in per_seed],
@@ -73,8 +70,7 @@ def draw(plt, per_seed, out):
                   f"{len(ratios)} seeds with a ratio ({len(per_seed) - len(ratios)} without: transfer error 0)",
                   log=bool(ratios) and min(ratios) > 0)
     figure.suptitle(f"Transfer from digits 0–7 to 8 vs 9 (40 samples) — {len(per_seed)} seeds")
-    figure.tight_layout()
-    _report.save_figure(figure, out, NAME)
+    return figure
 
 
 if __name__ == "__main__":

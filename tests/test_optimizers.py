@@ -197,3 +197,13 @@ def test_blocked_update_equals_one_pass_over_a_buffer_larger_than_a_block(monkey
         results.append(w)
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], adam_reference(w0, grads, 0.01, 0.9, 0.999, 1e-7), rtol=1e-12)
+
+
+def test_clipnorm_clips_each_variable_by_its_own_norm_among_many():
+    rng = np.random.default_rng(5)
+    grads = [rng.normal(size=shape) * scale for shape, scale in (((3, 4), 5.0), ((4,), 0.01), ((2, 2, 3), 2.0))]
+    variables = [np.zeros(g.shape) for g in grads]
+    SGD(learning_rate=1.0, clipnorm=1.0).apply_gradients(zip(grads, variables))
+    for g, w in zip(grads, variables):
+        norm = np.sqrt(np.sum(g * g))
+        np.testing.assert_allclose(w, -g * min(1.0, 1.0 / norm), rtol=1e-12)  # the small one is untouched

@@ -6,19 +6,10 @@ import math
 import numpy as np
 import pytest
 
+from tests.test_optimizers import run_scalar
 from trainwell import optimizers
 from trainwell.optimizers import SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop, base, schedules
 
-GRADIENTS = (0.5, -0.3, 0.2)
-
-
-def run_scalar(optimizer, steps=GRADIENTS):
-    w = np.array([1.0])
-    path = []
-    for g in steps:
-        optimizer.apply_gradients([(np.array([g]), w)])
-        path.append(float(w[0]))
-    return path
 
 
 @pytest.mark.parametrize("make, expected", [

@@ -35,13 +35,9 @@ class Adam(Optimizer):
         xp = backend.xp
         m, v = slots["momentum"], slots["velocity"]
         scratch = self._scratch(grad)
-        xp.subtract(grad, m, out=scratch)
-        scratch *= 1 - self.beta_1
-        m += scratch                                # m += (g - m)(1 - beta_1)
+        self._move_average(m, grad, self.beta_1, scratch)  # m += (g - m)(1 - beta_1)
         xp.multiply(grad, grad, out=scratch)
-        scratch -= v
-        scratch *= 1 - self.beta_2
-        v += scratch                                # v += (g^2 - v)(1 - beta_2)
+        self._move_average(v, scratch, self.beta_2, scratch)  # v += (g^2 - v)(1 - beta_2)
         if self.amsgrad:
             v = xp.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
         alpha = lr * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)

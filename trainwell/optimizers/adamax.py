@@ -30,9 +30,7 @@ class Adamax(Optimizer):
         xp = backend.xp
         m, u = slots["momentum"], slots["norm"]
         scratch = self._scratch(grad)
-        xp.subtract(grad, m, out=scratch)
-        scratch *= 1 - self.beta_1
-        m += scratch                                  # m += (g - m)(1 - beta_1)
+        self._move_average(m, grad, self.beta_1, scratch)  # m += (g - m)(1 - beta_1)
         u *= self.beta_2
         xp.abs(grad, out=scratch)
         xp.maximum(u, scratch, out=u)                 # u = max(beta_2 u, |g|)

@@ -125,6 +125,14 @@ class Optimizer:
             scratch = buffers[index] = backend.xp.empty(max(like.size, BLOCK_SIZE), dtype=like.dtype)
         return scratch[:like.size].reshape(like.shape)
 
+    @staticmethod
+    def _move_average(average, value, decay, scratch):
+        """average += (value - average)(1 - decay), in place: the moving average every adaptive rule
+        keeps (Adam's m and v, RMSprop's v, ...). `scratch` is a work array; it may hold `value`."""
+        backend.xp.subtract(value, average, out=scratch)
+        scratch *= 1 - decay
+        average += scratch
+
     def _initialize_slots(self, slots):
         """Give array slots a start value other than 0 (Adagrad's accumulator)."""
 
@@ -201,12 +209,12 @@ class Optimizer:
             norm = float(xp.sqrt(xp.dot(grads, grads)))
             return grads * (self.global_clipnorm / max(norm, self.global_clipnorm))
         if self.clipnorm is not None:
-            clipped = grads.copy()
-            for start, stop in self._segments:
-                segment = clipped[start:stop]
-                norm = float(xp.sqrt(xp.dot(segment, segment)))
-                segment *= self.clipnorm / max(norm, self.clipnorm)
-            return clipped
+            # each variable's norm from one running sum of squares (float64), no loop over variables
+            starts, stops = (xp.asarray(edge) for edge in zip(*self._segments))
+            running = xp.concatenate([xp.zeros(1), xp.cumsum(grads * grads, dtype=xp.float64)])
+            norms = xp.sqrt(running[stops] - running[starts])
+            scales = (self.clipnorm / xp.maximum(norms, self.clipnorm)).astype(grads.dtype)
+            return grads * xp.repeat(scales, stops - starts)  # g <- g * c / max(||g||, c), per variable
         return grads
 
     def _decay_weights(self, params, lr):

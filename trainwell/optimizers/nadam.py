@@ -54,13 +54,9 @@ class Nadam(Optimizer):
         m, v, product = slots["momentum"], slots["velocity"], slots["u_product"]
         mu_t, mu_t1 = self._mu(step), self._mu(step + 1)
         scratch, numerator = self._scratch(grad), self._scratch(grad, 1)
-        xp.subtract(grad, m, out=scratch)
-        scratch *= 1 - self.beta_1
-        m += scratch                                  # m += (g - m)(1 - beta_1)
+        self._move_average(m, grad, self.beta_1, scratch)  # m += (g - m)(1 - beta_1)
         xp.multiply(grad, grad, out=scratch)
-        scratch -= v
-        scratch *= 1 - self.beta_2
-        v += scratch                                  # v += (g^2 - v)(1 - beta_2)
+        self._move_average(v, scratch, self.beta_2, scratch)  # v += (g^2 - v)(1 - beta_2)
         # lr m_hat / (sqrt(v_hat) + eps) = lr b m_hat / (sqrt(v) + eps b), b = sqrt(1 - beta_2^t)
         b = math.sqrt(1 - self.beta_2 ** step)
         xp.multiply(grad, lr * b * (1 - mu_t) / (1 - product), out=scratch)

@@ -38,14 +38,10 @@ class RMSprop(Optimizer):
         v = slots["velocity"]
         scratch = self._scratch(grad)
         xp.multiply(grad, grad, out=scratch)
-        scratch -= v
-        scratch *= 1 - self.rho
-        v += scratch                                  # v += (g^2 - v)(1 - rho)
+        self._move_average(v, scratch, self.rho, scratch)  # v += (g^2 - v)(1 - rho)
         if self.centered:
             a = slots["average_gradient"]
-            xp.subtract(grad, a, out=scratch)
-            scratch *= 1 - self.rho
-            a += scratch                              # a += (g - a)(1 - rho)
+            self._move_average(a, grad, self.rho, scratch)  # a += (g - a)(1 - rho)
             xp.multiply(a, a, out=scratch)
             xp.subtract(v, scratch, out=scratch)
             scratch += self.epsilon                   # d = v - a^2 + epsilon

@@ -115,6 +115,16 @@ def pyplot():
     return plt
 
 
+def finish(args, name, settings, per_seed, summary, draw):
+    """Write the record, then, when matplotlib is there, the figure `draw(plt)` returns (laid out, saved)."""
+    write_record(args.out, name, args, settings, per_seed, summary)
+    plt = pyplot()
+    if plt is not None:
+        figure = draw(plt)
+        figure.tight_layout()
+        save_figure(figure, args.out, name)
+
+
 def save_figure(figure, out, name):
     """Save `figure` as `out/name.png` (atomically) and close it."""
     path = out / f"{name}.png"
