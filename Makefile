@@ -21,7 +21,7 @@ test: $(VENV)/.installed
 bench/.venv/.installed: bench/requirements.txt pyproject.toml
 	test -x bench/.venv/bin/python || $(PYTHON) -m venv bench/.venv
 	bench/.venv/bin/python -m pip install --quiet -r bench/requirements.txt
-	bench/.venv/bin/python -m pip install --quiet -e .
+	bench/.venv/bin/python -m pip install --quiet -e '.[fast]'
 	touch $@
 
 bench: bench/.venv/.installed

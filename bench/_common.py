@@ -7,7 +7,9 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -154,7 +156,8 @@ def torch_epoch_fit(torch, make_modules, batch_size, seed, adam, glorot_modules)
 
 
 def set_threads(count, torch=None):
-    """Use `count` threads in torch (intra-op) and in every BLAS/OpenMP pool threadpoolctl finds.
+    """Use `count` threads in torch (intra-op), in trainwell's compiled loops (Numba, when installed)
+    and in every BLAS/OpenMP pool threadpoolctl finds.
 
     Returns the threadpoolctl limiter; keep it referenced for as long as the limits must hold.
     """
@@ -162,6 +165,12 @@ def set_threads(count, torch=None):
 
     if torch is not None:
         torch.set_num_threads(count)
+    try:
+        from trainwell import compiled  # noqa: PLC0415
+    except ImportError:  # a peer-only run (--only torch) without trainwell installed
+        pass
+    else:
+        compiled.set_num_threads(count)
     return threadpool_limits(limits=count)
 
 
@@ -268,13 +277,53 @@ def write_json(path, payload):
     return path
 
 
-def write_results(name, args, argv, machine, settings, cells, tw):
+def write_results(name, args, argv, machine, settings, cells, tw, title=None):
     """Write bench/results/<name>.json (<name>_quick.json with --quick; --out overrides) with the command line."""
     out = args.out or RESULTS_DIR / (f"{name}_quick.json" if args.quick else f"{name}.json")
     settings = {**settings, "trainwell_version": getattr(tw, "__version__", None)}
     command = " ".join([f"bench/{name}.py", *(sys.argv[1:] if argv is None else argv)])
-    write_json(out, {"benchmark": name, "command": command, "machine": machine, "settings": settings,
-                     "results": cells, "load_average_at_end": load_average()})
+    write_json(out, {"benchmark": name, "command": command, "title": title, "machine": machine,
+                     "settings": settings, "results": cells, "load_average_at_end": load_average()})
+    print(f"wrote {out}")
+
+
+def run_sides_apart(name, args, argv, label_keys):
+    """Time each side in a process of its own (`--only SIDE`), then merge them: print the ratio table and
+    write the JSON as a one-process run would, with "sides_in_separate_processes": true in its settings.
+
+    Why apart: the PyTorch wheel carries its own libgomp.so.1, and within one process the loader gives
+    that same library to Numba's OpenMP layer (trainwell's compiled loops), already set up for PyTorch;
+    its threads then spin ~15 ms after each loop against OpenBLAS (trainwell.compiled). A user runs one
+    framework per process, so each is timed that way. The torch cells run first, then trainwell's.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    child_argv = [arg for i, arg in enumerate(argv) if arg != "--out" and (i == 0 or argv[i - 1] != "--out")
+                  and not arg.startswith("--out=")]
+    script = REPO_ROOT / "bench" / f"{name}.py"
+    runs = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for side in reversed(SIDES):
+            out = Path(folder) / f"{side}.json"
+            print(f"timing {side} in its own process ...", file=sys.stderr, flush=True)
+            child = subprocess.run([sys.executable, str(script), *child_argv, "--only", side, "--out", str(out)],
+                                   stdout=subprocess.PIPE, text=True)
+            if child.returncode != 0:
+                raise SystemExit(f"{name}.py: the {side} run failed (exit {child.returncode}):\n{child.stdout}")
+            runs[side] = json.loads(out.read_text())
+    first, peer = runs["trainwell"], runs["torch"]
+    cells = [{**mine, "torch": theirs["torch"]} for mine, theirs in zip(first["results"], peer["results"])]
+    for cell in cells:
+        cell["ratio"] = ratio(cell)
+    machine = {**first["machine"], "torch": peer["machine"]["torch"],
+               "blas": {**first["machine"]["blas"], "torch": peer["machine"]["blas"].get("torch")},
+               "torch_process": peer["machine"]}
+    print("\n".join("BLAS " + line for line in describe_blas(machine["blas"])))
+    print_ratio_table(first["title"], cells, label_keys)
+    settings = {**first["settings"], "sides_in_separate_processes": True}
+    out = args.out or RESULTS_DIR / (f"{name}_quick.json" if args.quick else f"{name}.json")
+    write_json(out, {"benchmark": name, "command": " ".join([f"bench/{name}.py", *argv]), "title": first["title"],
+                     "machine": machine, "settings": settings, "results": cells,
+                     "load_average_at_end": load_average()})
     print(f"wrote {out}")
 
 

@@ -11,7 +11,7 @@ per-epoch shuffle and batch gathering) at batch size 64, on 28x28 single-channel
 on synthetic samples shaped like MNIST: the images and teacher labels of bench/mlp_cpu.py (28x28 float32
 pixels in [0, 1], 10 classes from a fixed random linear teacher, seed 42), with a channel axis added.
 
-Peer: PyTorch (CPU build, pinned in bench/requirements.txt), in the same process, on the same pixels in its
+Peer: PyTorch (CPU build, pinned in bench/requirements.txt), in a process of its own (run_sides_apart), on the same pixels in its
 own layout (N, 1, 28, 28), prepared before timing: nn.Sequential of Conv2d/ReLU/MaxPool2d/Flatten/Linear
 producing logits, CrossEntropyLoss, torch.randperm and tensor indexing per batch. trainwell runs the Keras
 API as a textbook writes it: Sequential, compile("sparse_categorical_crossentropy"), fit(batch_size=64,
@@ -35,7 +35,7 @@ import os
 import sys
 
 from _common import (add_common_arguments, add_epoch_arguments, check_arguments, print_ratio_table, ratio, start_sides,
-                     torch_epoch_fit, trainwell_epoch_fit, write_results)
+                     torch_epoch_fit, trainwell_epoch_fit, write_results, run_sides_apart)
 from mlp_cpu import ADAM, SEED, synthetic_fashion_mnist, time_side, warmup_size
 
 VARIANTS = ("lenet5", "convnet")
@@ -54,6 +54,8 @@ def main(argv=None):
     check_arguments(parser, args)
     if args.samples is not None and args.samples < 1:
         parser.error(f"--samples must be positive; got --samples={args.samples}.")
+    if args.only is None:
+        return run_sides_apart("cnn_cpu", args, argv, ("variant", "batch_size"))
     samples = args.samples or (QUICK_SAMPLES if args.quick else SAMPLES)
     sides, tw, torch, limiter, machine = start_sides(args, TRAINWELL_API, "cnn_cpu.py")  # noqa: F841  (limiter)
 
@@ -70,8 +72,9 @@ def main(argv=None):
         cells.append(cell)
         print(f"  done {variant}", file=sys.stderr, flush=True)
 
-    print_ratio_table(f"LeNet-style CNNs on 28x28x1, Adam, batch {BATCH_SIZE}, one epoch of {samples:,} samples "
-                      f"(median [min-max] of {args.repeats} trials):", cells, ("variant", "batch_size"))
+    title = (f"LeNet-style CNNs on 28x28x1, Adam, batch {BATCH_SIZE}, one epoch of {samples:,} samples "
+             f"(median [min-max] of {args.repeats} trials):")
+    print_ratio_table(title, cells, ("variant", "batch_size"))
     settings = {
         "samples": samples, "epochs_timed": 1, "trials": args.repeats, "threads": args.threads,
         "batch_size": BATCH_SIZE, "warmup_samples": warmup_size(samples, BATCH_SIZE), "seed": SEED,
@@ -79,7 +82,7 @@ def main(argv=None):
         "torch_flush_denormal": bool(args.torch_flush_denormal),
         "malloc_environment": {name: os.environ.get(name) for name in MALLOC_ENVIRONMENT},
     }
-    write_results("cnn_cpu", args, argv, machine, settings, cells, tw)
+    write_results("cnn_cpu", args, argv, machine, settings, cells, tw, title)
 
 
 def trainwell_fit(tw, variant):

@@ -11,7 +11,7 @@ each at batch sizes 32, 128 and 1024 (the BN layout is Geron's HOML chapter 11 o
 60,000 synthetic samples shaped like Fashion-MNIST: 28x28 float32 pixels in [0, 1], 10 integer classes
 from a fixed random linear teacher (so both losses fall below ln 10 = 2.30), seed 42.
 
-Peer: PyTorch (CPU build, pinned in bench/requirements.txt), in the same process, on the same arrays:
+Peer: PyTorch (CPU build, pinned in bench/requirements.txt), in a process of its own (run_sides_apart), on the same arrays:
 nn.Sequential of Flatten/Linear/ReLU/BatchNorm1d/Dropout producing logits, CrossEntropyLoss (the fused
 log-softmax + NLL), a fresh torch.randperm each epoch and tensor indexing per batch (PyTorch's fastest plain
 loop; a DataLoader over a TensorDataset would collate sample by sample and slow PyTorch down). trainwell
@@ -47,7 +47,7 @@ import sys
 import numpy
 
 from _common import (add_common_arguments, add_epoch_arguments, check_arguments, measure, print_ratio_table, ratio,
-                     start_sides, torch_epoch_fit, trainwell_epoch_fit, write_results)
+                     start_sides, torch_epoch_fit, trainwell_epoch_fit, write_results, run_sides_apart)
 
 VARIANTS = ("plain", "batchnorm", "dropout")
 BATCH_SIZES = (32, 128, 1024)
@@ -68,6 +68,8 @@ def main(argv=None):
     if (args.samples is not None and args.samples < 1) or min(args.batch_sizes) < 1:
         parser.error(f"--samples and --batch-sizes must be positive; got --samples={args.samples}, "
                      f"--batch-sizes={args.batch_sizes}.")
+    if args.only is None:
+        return run_sides_apart("mlp_cpu", args, argv, ("variant", "batch_size"))
     samples = args.samples or (QUICK_SAMPLES if args.quick else SAMPLES)
     sides, tw, torch, limiter, machine = start_sides(args, TRAINWELL_API, "mlp_cpu.py")  # noqa: F841  (limiter)
     machine["torch_flush_denormal"] = bool(args.torch_flush_denormal)
@@ -85,15 +87,16 @@ def main(argv=None):
             cells.append(cell)
             print(f"  done {variant} batch {batch_size}", file=sys.stderr, flush=True)
 
-    print_ratio_table(f"MLP 784-300-100-10, Adam, one epoch of {samples:,} samples (median [min-max] of "
-                      f"{args.repeats} trials):", cells, ("variant", "batch_size"))
+    title = (f"MLP 784-300-100-10, Adam, one epoch of {samples:,} samples (median [min-max] of "
+             f"{args.repeats} trials):")
+    print_ratio_table(title, cells, ("variant", "batch_size"))
     settings = {
         "samples": samples, "epochs_timed": 1, "trials": args.repeats, "threads": args.threads,
         "warmup_samples": {b: warmup_size(samples, b) for b in args.batch_sizes}, "seed": SEED,
         "dtype": "float32", "adam": ADAM, "batchnorm": {"momentum_keras": BN_MOMENTUM, "epsilon": BN_EPSILON},
         "dropout_rate": DROPOUT_RATE, "loss": "sparse categorical cross-entropy",
     }
-    write_results("mlp_cpu", args, argv, machine, settings, cells, tw)
+    write_results("mlp_cpu", args, argv, machine, settings, cells, tw, title)
 
 
 def synthetic_fashion_mnist(samples, seed):

@@ -7,16 +7,18 @@ Adagrad, RMSprop (plain, momentum 0.9, centered), Adam, AdamW, Adamax and Nadam.
 Both sides hold the parameters in ONE flat buffer (trainwell's layout, DESIGN §3; for PyTorch one
 tensor is its best case, as its CPU foreach path loops over tensors). trainwell runs what `fit`
 runs per step, `optimizer.apply(params, grads)` on the flat buffers (schedule lookup, clipping
-check, the rule's in-place NumPy operations over cache-sized blocks, the every-16-steps flush of
-near-subnormal slots); PyTorch runs `optimizer.step()` of `torch.optim.<Rule>(..., foreach=True)`
+check, the rule's compiled loop — or, without Numba, its NumPy operations over cache-sized blocks —
+and the every-16-steps flush of near-subnormal slots); PyTorch runs `optimizer.step()` of `torch.optim.<Rule>(..., foreach=True)`
 on one `nn.Parameter` whose `.grad` is set. Hyperparameters are matched where the cost could
 differ: lr, betas/rho/alpha, eps=1e-7, Adagrad's initial accumulator 0.1, AdamW's decay 0.004
 (Nadam's momentum schedules differ, Keras 3 vs PyTorch's psi = 0.004: same cost). The numerics
 are not compared here (tests/test_optimizers*.py check them); PyTorch puts epsilon outside the
 root for RMSprop and Adagrad, which costs the same.
 
-Threads: torch.set_num_threads(n) and threadpoolctl limits for NumPy (default n = all cores).
-PyTorch's elementwise kernels use all n threads; NumPy's elementwise ufuncs use one.
+Threads: torch.set_num_threads(n), trainwell.compiled.set_num_threads(n) and threadpoolctl limits
+for NumPy (default n = all cores). PyTorch's elementwise kernels and trainwell's compiled loops (from
+2^18 entries) use all n threads; NumPy's ufuncs use one. Each side runs in a process of its own
+(bench/_common.run_sides_apart: PyTorch's libgomp would otherwise serve Numba too).
 
 Timing: per cell and side, `--repeats` trials (default 5), each a fresh optimizer on fresh copies
 of the same seeded parameters and gradients, two untimed warm-up updates (PyTorch creates its
@@ -34,9 +36,8 @@ import sys
 
 import numpy
 
-from _common import (RESULTS_DIR, SIDES, add_common_arguments, check_arguments, describe_blas, import_trainwell,
-                     load_average, machine_info, measure, print_ratio_table, ratio, set_threads,
-                     warn_if_busy, write_json)
+from _common import (SIDES, add_common_arguments, check_arguments, describe_blas, import_trainwell, machine_info,
+                     measure, print_ratio_table, ratio, run_sides_apart, set_threads, warn_if_busy, write_results)
 
 SIZES = (1_000_000, 10_000_000)
 QUICK_SIZES = (100_000, 1_000_000)
@@ -77,6 +78,8 @@ def main(argv=None):
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     if min(sizes) < 1:
         parser.error(f"--sizes must be positive; got --sizes={sizes}.")
+    if args.only is None:
+        return run_sides_apart("optimizer_step", args, argv, ("rule", "parameters"))
 
     tw = import_trainwell(*TRAINWELL_API) if "trainwell" in sides else None
     torch = _import_torch() if "torch" in sides else None
@@ -99,17 +102,13 @@ def main(argv=None):
             cells.append(cell)
             print(f"  done {rule} {cell['parameters']}", file=sys.stderr, flush=True)
 
-    print_ratio_table(f"One optimizer update on a flat float32 buffer (median [min-max] of {args.repeats} trials):",
-                      cells, ("rule", "parameters"))
-    out = args.out or RESULTS_DIR / ("optimizer_step_quick.json" if args.quick else "optimizer_step.json")
+    title = f"One optimizer update on a flat float32 buffer (median [min-max] of {args.repeats} trials):"
+    print_ratio_table(title, cells, ("rule", "parameters"))
     settings = {"sizes": list(sizes), "updates_per_trial": {s: max(UPDATED_PER_TRIAL // s, 2) for s in sizes},
                 "warmup_updates": WARMUP_UPDATES, "trials": args.repeats, "threads": args.threads,
                 "dtype": "float32", "seed": SEED, "rules": {rule: RULES[rule] for rule in args.rules},
-                "torch_foreach": True, "trainwell_version": getattr(tw, "__version__", None)}
-    command = " ".join(["bench/optimizer_step.py", *(sys.argv[1:] if argv is None else argv)])
-    write_json(out, {"benchmark": "optimizer_step", "command": command, "machine": machine, "settings": settings,
-                     "results": cells, "load_average_at_end": load_average()})
-    print(f"wrote {out}")
+                "torch_foreach": True}
+    write_results("optimizer_step", args, argv, machine, settings, cells, tw, title)
 
 
 def starting_point(size):

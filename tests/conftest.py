@@ -16,3 +16,17 @@ def float64():
 @pytest.fixture(autouse=True)
 def _seeded():
     utils.set_random_seed(1234)
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def update_path(request):
+    """Run the test once with the compiled loops (trainwell.compiled) and once with NumPy operations."""
+    from trainwell import compiled  # noqa: PLC0415
+
+    previous = backend.compiled_loops_enabled()
+    backend.set_compiled_loops(request.param == "compiled")
+    if request.param == "compiled" and not compiled.available():
+        backend.set_compiled_loops(previous)
+        pytest.skip("Numba is not installed (the `fast` extra)")
+    yield request.param
+    backend.set_compiled_loops(previous)

@@ -14,6 +14,7 @@ _FLOATX_NAMES = ("float16", "float32", "float64")
 _floatx = "float32"
 _generator = numpy.random.default_rng()
 _state = threading.local()
+_compiled_loops = os.environ.get("TRAINWELL_COMPILED", "1") != "0"
 
 
 def set_backend(name):
@@ -83,6 +84,21 @@ def to_numpy(array):
 def cast(array, dtype=None):
     """`array` on the backend with `dtype` (floatx when None), copied only when needed."""
     return xp.asarray(array, dtype=dtype or _floatx)
+
+
+def set_compiled_loops(enabled):
+    """Switch the compiled loops of `trainwell.compiled` on (default) or off (NumPy operations only).
+
+    They run only on the NumPy backend with Numba installed (`pip install trainwell[fast]`);
+    `TRAINWELL_COMPILED=0` switches them off from the start. Both paths give the same numbers.
+    """
+    global _compiled_loops
+    _compiled_loops = bool(enabled)
+
+
+def compiled_loops_enabled():
+    """Whether `set_compiled_loops` (or TRAINWELL_COMPILED) leaves the compiled loops on."""
+    return _compiled_loops
 
 
 def backward_enabled():

@@ -1,6 +1,9 @@
 """Adagrad: per-parameter rates that shrink with the sum of squared gradients."""
+import math
+
 from trainwell import backend
 from trainwell._errors import check_number
+from trainwell.compiled import loop, prange
 from trainwell.optimizers.base import REGISTRY, Optimizer
 
 
@@ -41,6 +44,20 @@ class Adagrad(Optimizer):
         scratch *= lr
         param -= scratch                              # w -= lr g / sqrt(a + epsilon)
 
+    def compiled_update(self, param, grad, slots, lr, step, flush):
+        _adagrad_loop(param, grad, slots["accumulator"], *self._loop_scalars(param, lr, self.epsilon), flush)
+
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
                 "epsilon": self.epsilon}
+
+
+@loop
+def _adagrad_loop(w, g, a, lr, epsilon, tiny, flush):
+    """`Adagrad.update` entry by entry, the same operations in the same order."""
+    for i in prange(w.size):
+        a_i = a[i] + g[i] * g[i]
+        a[i] = a_i
+        w[i] -= g[i] / math.sqrt(a_i + epsilon) * lr
+        if flush and abs(a[i]) < tiny:
+            a[i] = 0

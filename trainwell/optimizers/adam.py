@@ -3,6 +3,7 @@ import math
 
 from trainwell import backend
 from trainwell._errors import check_number
+from trainwell.compiled import loop, prange
 from trainwell.optimizers.base import REGISTRY, Optimizer
 
 
@@ -40,13 +41,41 @@ class Adam(Optimizer):
         self._move_average(v, scratch, self.beta_2, scratch)  # v += (g^2 - v)(1 - beta_2)
         if self.amsgrad:
             v = xp.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
-        alpha = lr * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
+        alpha = self._alpha(lr, step)
         xp.sqrt(v, out=scratch)
         scratch += self.epsilon
         xp.divide(m, scratch, out=scratch)
         scratch *= alpha
         param -= scratch                            # w -= alpha m / (sqrt(v) + epsilon)
 
+    def compiled_update(self, param, grad, slots, lr, step, flush):
+        m, v = slots["momentum"], slots["velocity"]
+        scalars = self._loop_scalars(param, 1 - self.beta_1, 1 - self.beta_2, self._alpha(lr, step), self.epsilon)
+        _adam_loop(param, grad, m, v, slots["velocity_hat"] if self.amsgrad else v, *scalars, self.amsgrad, flush)
+
+    def _alpha(self, lr, step):
+        return lr * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
+
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+@loop
+def _adam_loop(w, g, m, v, v_hat, one_minus_beta_1, one_minus_beta_2, alpha, epsilon, tiny, amsgrad, flush):
+    """`Adam.update` entry by entry, the same operations in the same order."""
+    for i in prange(w.size):
+        m_i = m[i] + (g[i] - m[i]) * one_minus_beta_1
+        v_i = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2
+        m[i], v[i] = m_i, v_i
+        if amsgrad:
+            v_i = max(v_hat[i], v_i)
+            v_hat[i] = v_i
+        w[i] -= m_i / (math.sqrt(v_i) + epsilon) * alpha
+        if flush:
+            if abs(m[i]) < tiny:
+                m[i] = 0
+            if abs(v[i]) < tiny:
+                v[i] = 0
+            if abs(v_hat[i]) < tiny:
+                v_hat[i] = 0

@@ -1,6 +1,7 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their root mean square."""
 from trainwell import backend
 from trainwell._errors import check_number
+from trainwell.compiled import loop, prange
 from trainwell.optimizers.base import REGISTRY, Optimizer
 
 
@@ -39,5 +40,24 @@ class Adamax(Optimizer):
         scratch *= lr / (1 - self.beta_1 ** step)
         param -= scratch                              # w -= lr m / ((1 - beta_1^t)(u + epsilon))
 
+    def compiled_update(self, param, grad, slots, lr, step, flush):
+        scalars = self._loop_scalars(param, 1 - self.beta_1, self.beta_2, self.epsilon, lr / (1 - self.beta_1 ** step))
+        _adamax_loop(param, grad, slots["momentum"], slots["norm"], *scalars, flush)
+
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+@loop
+def _adamax_loop(w, g, m, u, one_minus_beta_1, beta_2, epsilon, rate, tiny, flush):
+    """`Adamax.update` entry by entry, the same operations in the same order."""
+    for i in prange(w.size):
+        m_i = m[i] + (g[i] - m[i]) * one_minus_beta_1
+        u_i = max(u[i] * beta_2, abs(g[i]))
+        m[i], u[i] = m_i, u_i
+        w[i] -= m_i / (u_i + epsilon) * rate
+        if flush:
+            if abs(m[i]) < tiny:
+                m[i] = 0
+            if abs(u[i]) < tiny:
+                u[i] = 0

@@ -3,6 +3,7 @@ import math
 
 from trainwell import backend
 from trainwell._errors import check_number
+from trainwell.compiled import loop, prange
 from trainwell.optimizers.base import REGISTRY, Optimizer
 
 
@@ -51,22 +52,47 @@ class Nadam(Optimizer):
 
     def update(self, param, grad, slots, lr, step):
         xp = backend.xp
-        m, v, product = slots["momentum"], slots["velocity"], slots["u_product"]
-        mu_t, mu_t1 = self._mu(step), self._mu(step + 1)
+        m, v = slots["momentum"], slots["velocity"]
+        grad_scale, momentum_scale, epsilon_b = self._coefficients(slots["u_product"], lr, step)
         scratch, numerator = self._scratch(grad), self._scratch(grad, 1)
         self._move_average(m, grad, self.beta_1, scratch)  # m += (g - m)(1 - beta_1)
         xp.multiply(grad, grad, out=scratch)
         self._move_average(v, scratch, self.beta_2, scratch)  # v += (g^2 - v)(1 - beta_2)
-        # lr m_hat / (sqrt(v_hat) + eps) = lr b m_hat / (sqrt(v) + eps b), b = sqrt(1 - beta_2^t)
-        b = math.sqrt(1 - self.beta_2 ** step)
-        xp.multiply(grad, lr * b * (1 - mu_t) / (1 - product), out=scratch)
-        xp.multiply(m, lr * b * mu_t1 / (1 - product * mu_t1), out=numerator)
+        xp.multiply(grad, grad_scale, out=scratch)
+        xp.multiply(m, momentum_scale, out=numerator)
         numerator += scratch                          # lr b m_hat
         xp.sqrt(v, out=scratch)
-        scratch += self.epsilon * b
+        scratch += epsilon_b
         numerator /= scratch
         param -= numerator                            # w -= lr m_hat / (sqrt(v_hat) + epsilon)
+
+    def compiled_update(self, param, grad, slots, lr, step, flush):
+        scalars = self._loop_scalars(param, 1 - self.beta_1, 1 - self.beta_2,
+                                     *self._coefficients(slots["u_product"], lr, step))
+        _nadam_loop(param, grad, slots["momentum"], slots["velocity"], *scalars, flush)
+
+    def _coefficients(self, product, lr, step):
+        """lr m_hat / (sqrt(v_hat) + eps) = lr b m_hat / (sqrt(v) + eps b), b = sqrt(1 - beta_2^t):
+        the factors of g and m in lr b m_hat, and eps b."""
+        mu_t, mu_t1 = self._mu(step), self._mu(step + 1)
+        b = math.sqrt(1 - self.beta_2 ** step)
+        return lr * b * (1 - mu_t) / (1 - product), lr * b * mu_t1 / (1 - product * mu_t1), self.epsilon * b
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
                 "momentum_decay": self.momentum_decay}
+
+
+@loop
+def _nadam_loop(w, g, m, v, one_minus_beta_1, one_minus_beta_2, grad_scale, momentum_scale, epsilon_b, tiny, flush):
+    """`Nadam.update` entry by entry, the same operations in the same order."""
+    for i in prange(w.size):
+        m_i = m[i] + (g[i] - m[i]) * one_minus_beta_1
+        v_i = v[i] + (g[i] * g[i] - v[i]) * one_minus_beta_2
+        m[i], v[i] = m_i, v_i
+        w[i] -= (m_i * momentum_scale + g[i] * grad_scale) / (math.sqrt(v_i) + epsilon_b)
+        if flush:
+            if abs(m[i]) < tiny:
+                m[i] = 0
+            if abs(v[i]) < tiny:
+                v[i] = 0

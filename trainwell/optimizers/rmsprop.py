@@ -1,6 +1,9 @@
 """RMSprop: gradients divided by a running root mean square, with optional momentum and centering."""
+import math
+
 from trainwell import backend
 from trainwell._errors import check_number
+from trainwell.compiled import loop, prange
 from trainwell.optimizers.base import REGISTRY, Optimizer
 
 
@@ -58,6 +61,40 @@ class RMSprop(Optimizer):
         else:
             param -= scratch
 
+    def compiled_update(self, param, grad, slots, lr, step, flush):
+        v = slots["velocity"]  # stands in for absent slots, which the loop does not read
+        scalars = self._loop_scalars(param, 1 - self.rho, self.epsilon, lr, self.momentum)
+        a = slots["average_gradient"] if self.centered else v
+        _rmsprop_loop(param, grad, v, a, slots.get("momentum", v), *scalars, self.centered, "momentum" in slots, flush)
+
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
                 "centered": self.centered}
+
+
+@loop
+def _rmsprop_loop(w, g, v, a, m, one_minus_rho, epsilon, lr, momentum, tiny, centered, with_momentum, flush):
+    """`RMSprop.update` entry by entry, the same operations in the same order."""
+    for i in prange(w.size):
+        v_i = v[i] + (g[i] * g[i] - v[i]) * one_minus_rho
+        v[i] = v_i
+        if centered:
+            a_i = a[i] + (g[i] - a[i]) * one_minus_rho
+            a[i] = a_i
+            d = (v_i - a_i * a_i) + epsilon
+        else:
+            d = v_i + epsilon
+        u = g[i] / math.sqrt(d) * lr
+        if with_momentum:
+            m_i = m[i] * momentum + u
+            m[i] = m_i
+            w[i] -= m_i
+        else:
+            w[i] -= u
+        if flush:
+            if abs(v[i]) < tiny:
+                v[i] = 0
+            if centered and abs(a[i]) < tiny:
+                a[i] = 0
+            if with_momentum and abs(m[i]) < tiny:
+                m[i] = 0

@@ -1,6 +1,7 @@
 """SGD: plain gradient descent, with momentum and Nesterov momentum."""
 from trainwell import backend
 from trainwell._errors import check_number
+from trainwell.compiled import loop, prange
 from trainwell.optimizers.base import REGISTRY, Optimizer
 
 
@@ -39,5 +40,28 @@ class SGD(Optimizer):
         else:
             param += v                               # w += v
 
+    def compiled_update(self, param, grad, slots, lr, step, flush):
+        v = slots["momentum"] if self.momentum else param  # the loop reads v only with momentum > 0
+        _sgd_loop(param, grad, v, *self._loop_scalars(param, lr, self.momentum), bool(self.momentum),
+                  self.nesterov, flush)
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+@loop
+def _sgd_loop(w, g, v, lr, momentum, tiny, with_momentum, nesterov, flush):
+    """`SGD.update` entry by entry, the same operations in the same order."""
+    for i in prange(w.size):
+        step_size = g[i] * lr
+        if not with_momentum:
+            w[i] -= step_size
+            continue
+        v_i = v[i] * momentum - step_size
+        v[i] = v_i
+        if nesterov:
+            w[i] = (w[i] - step_size) + momentum * v_i
+        else:
+            w[i] += v_i
+        if flush and abs(v[i]) < tiny:
+            v[i] = 0

@@ -1,0 +1,154 @@
+"""trainwell.compiled: every rule's compiled loop, serial and parallel, gives the NumPy path's numbers
+bit for bit, runs when available, steps aside when not, and is safe to call from several threads."""
+import threading
+
+import numpy as np
+import pytest
+
+from trainwell import backend, compiled, optimizers
+from trainwell.layers.variable import Variable
+from trainwell.optimizers import base
+
+needs_numba = pytest.mark.skipif(compiled._numba() is None, reason="Numba is not installed (the `fast` extra)")
+
+# every rule with every option that changes its loop
+VARIANTS = {
+    "sgd": lambda: optimizers.SGD(0.05),
+    "sgd_momentum": lambda: optimizers.SGD(0.05, momentum=0.9),
+    "sgd_nesterov": lambda: optimizers.SGD(0.05, momentum=0.8, nesterov=True),
+    "adagrad": lambda: optimizers.Adagrad(0.05),
+    "adagrad_from_zero": lambda: optimizers.Adagrad(0.05, initial_accumulator_value=0.0),
+    "rmsprop": lambda: optimizers.RMSprop(0.01),
+    "rmsprop_momentum": lambda: optimizers.RMSprop(0.01, momentum=0.9),
+    "rmsprop_centered": lambda: optimizers.RMSprop(0.01, centered=True),
+    "rmsprop_centered_momentum": lambda: optimizers.RMSprop(0.01, centered=True, momentum=0.5),
+    "adam": lambda: optimizers.Adam(0.01),
+    "adam_amsgrad": lambda: optimizers.Adam(0.01, amsgrad=True),
+    "adamw": lambda: optimizers.AdamW(0.01, weight_decay=0.05),
+    "adamax": lambda: optimizers.Adamax(0.01),
+    "nadam": lambda: optimizers.Nadam(0.01),
+    "nadam_momentum_decay": lambda: optimizers.Nadam(0.01, momentum_decay=0.004),
+}
+
+
+@pytest.fixture
+def restore_switch():
+    previous = backend.compiled_loops_enabled()
+    yield
+    backend.set_compiled_loops(previous)
+
+
+def train(make, dtype, use_compiled, steps=2 * base.FLUSH_EVERY, size=3001):
+    """`steps` updates of a flat buffer with seeded gradients, ending on a flush step; the first 100
+    entries get gradients so small that their momentum sinks below the flush threshold."""
+    backend.set_compiled_loops(use_compiled)
+    rng = np.random.default_rng(3)
+    params = rng.standard_normal(size).astype(dtype)
+    optimizer = make()
+    optimizer.build([Variable(params, "flat")], size=size, dtype=params.dtype)
+    tiny = np.finfo(dtype).tiny
+    for _ in range(steps):
+        grads = (rng.standard_normal(size) * 0.1).astype(dtype)
+        grads[:100] = tiny * 1e3
+        optimizer.apply(params, grads)
+    return params, {name: np.copy(slot) for name, slot in optimizer.slots.items()}
+
+
+@pytest.fixture(params=["serial", "parallel"])
+def loop_kind(request, monkeypatch):
+    """Run the compiled loops in the calling thread, or split across threads (PARALLEL_MIN lowered)."""
+    if request.param == "parallel":
+        monkeypatch.setattr(compiled, "PARALLEL_MIN", 1)
+    return request.param
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_compiled_loop_equals_numpy_path_bit_for_bit(restore_switch, loop_kind, variant, dtype):
+    params_compiled, slots_compiled = train(VARIANTS[variant], dtype, use_compiled=True)
+    params_numpy, slots_numpy = train(VARIANTS[variant], dtype, use_compiled=False)
+    np.testing.assert_array_equal(params_compiled, params_numpy)
+    assert slots_compiled.keys() == slots_numpy.keys()
+    for name in slots_numpy:
+        np.testing.assert_array_equal(slots_compiled[name], slots_numpy[name], err_msg=name)
+    if "momentum" in slots_numpy:  # the flush ran on both paths (without it these are ~1e-34)
+        assert np.all(slots_numpy["momentum"][:100] == 0)
+
+
+@needs_numba
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_compiled_loop_is_what_runs_when_available(restore_switch, variant, monkeypatch):
+    optimizer = VARIANTS[variant]()
+    monkeypatch.setattr(optimizer, "update", lambda *args: pytest.fail("the NumPy path ran"))
+    backend.set_compiled_loops(True)
+    w = np.ones(5, dtype=np.float32)
+    optimizer.apply_gradients([(np.full(5, 0.5, dtype=np.float32), w)])
+    assert np.all(w < 1.0)
+
+
+def test_every_registered_rule_has_a_compiled_loop():
+    missing = [name for name in base.REGISTRY.names() if base.REGISTRY.lookup(name, "test").compiled_update is None]
+    assert missing == []
+
+
+@pytest.mark.parametrize("switch_off", [
+    lambda monkeypatch: backend.set_compiled_loops(False),
+    lambda monkeypatch: monkeypatch.setattr(compiled, "_numba", lambda: None),  # Numba not installed
+], ids=["switched_off", "without_numba"])
+def test_numpy_path_runs_when_compiled_loops_are_not_available(restore_switch, monkeypatch, switch_off):
+    switch_off(monkeypatch)
+    assert not compiled.available()
+    optimizer = optimizers.SGD(0.1)
+    monkeypatch.setattr(optimizer, "compiled_update", lambda *args: pytest.fail("the compiled loop ran"))
+    w = np.ones(3)
+    optimizer.apply_gradients([(np.array([1.0, 2.0, 3.0]), w)])
+    np.testing.assert_allclose(w, [0.9, 0.8, 0.7], rtol=1e-15)
+
+
+def test_float16_buffers_take_the_numpy_path(restore_switch, monkeypatch):
+    optimizer = optimizers.Adam(0.1)
+    monkeypatch.setattr(optimizer, "compiled_update", lambda *args: pytest.fail("the compiled loop ran"))
+    w = np.ones(4, dtype=np.float16)
+    optimizer.apply_gradients([(np.ones(4, dtype=np.float16), w)])
+    assert np.all(w < 1.0)
+
+
+def test_calling_a_loop_without_numba_names_the_extra(monkeypatch):
+    monkeypatch.setattr(compiled, "_numba", lambda: None)
+
+    @compiled.loop
+    def double(x):
+        for i in compiled.prange(x.size):
+            x[i] *= 2
+
+    with pytest.raises(RuntimeError, match=r"trainwell\[fast\]"):
+        double(np.ones(3))
+    x = np.ones(3)
+    double.python_function(x)  # the plain-Python loop still runs, prange being range
+    np.testing.assert_array_equal(x, [2.0, 2.0, 2.0])
+
+
+@needs_numba
+def test_optimizers_stepping_in_several_threads_give_the_sequential_results(restore_switch, loop_kind):
+    backend.set_compiled_loops(True)
+    rng = np.random.default_rng(9)
+    starts = [rng.standard_normal(50_000).astype(np.float32) for _ in range(4)]
+    grads = [rng.standard_normal(50_000).astype(np.float32) for _ in range(4)]
+
+    def run(index, out):
+        w, optimizer = starts[index].copy(), optimizers.Adam(0.01)
+        for _ in range(30):
+            optimizer.apply_gradients([(grads[index], w)])
+        out[index] = w
+
+    sequential, threaded = {}, {}
+    for index in range(4):
+        run(index, sequential)
+    threads = [threading.Thread(target=run, args=(index, threaded)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index in range(4):
+        np.testing.assert_array_equal(threaded[index], sequential[index])
