@@ -19,8 +19,8 @@ def _seeded():
 
 
 @pytest.fixture(params=["compiled", "numpy"])
-def update_path(request):
-    """Run the test once with the compiled loops (trainwell.compiled) and once with NumPy operations."""
+def compiled_or_numpy(request):
+    """Run the test once with the compiled loops (trainwell.compiled) and once with NumPy operations only."""
     from trainwell import compiled  # noqa: PLC0415
 
     previous = backend.compiled_loops_enabled()

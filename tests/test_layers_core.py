@@ -5,6 +5,8 @@ import pytest
 from tests.gradcheck import check_layer
 from trainwell import layers
 
+pytestmark = pytest.mark.usefixtures("compiled_or_numpy")  # every test on both paths
+
 
 @pytest.mark.parametrize("activation", [None, "relu", "elu", "tanh", "sigmoid", "softmax", "selu", "gelu"])
 @pytest.mark.parametrize("use_bias", [True, False])

@@ -9,6 +9,8 @@ from trainwell import backend
 from trainwell.layers.base import REGISTRY
 from trainwell.layers.normalization import BatchNormalization
 
+pytestmark = pytest.mark.usefixtures("compiled_or_numpy")  # every test on both paths
+
 EPSILON = 1e-3  # Keras's default
 
 

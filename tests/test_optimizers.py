@@ -7,7 +7,7 @@ import pytest
 from trainwell import optimizers
 from trainwell.optimizers import SGD, Adam
 
-pytestmark = pytest.mark.usefixtures("update_path")  # every test on both update paths
+pytestmark = pytest.mark.usefixtures("compiled_or_numpy")  # every test on both paths
 GRADIENTS = (0.5, -0.3, 0.2)
 
 

@@ -10,7 +10,7 @@ from tests.test_optimizers import run_scalar
 from trainwell import optimizers
 from trainwell.optimizers import SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop, base, schedules
 
-pytestmark = pytest.mark.usefixtures("update_path")  # every test on both update paths
+pytestmark = pytest.mark.usefixtures("compiled_or_numpy")  # every test on both paths
 
 
 

@@ -1,6 +1,7 @@
 """AffineLayer: what Dense and Conv2D share, `outputs = activation(z)` for z an affine map of the inputs."""
-from trainwell import activations, backend, constraints, regularizers
+from trainwell import activations, backend, compiled, constraints, regularizers
 from trainwell import initializers as initializers_module
+from trainwell.compiled import loop, prange
 from trainwell.layers.base import Layer
 
 
@@ -39,23 +40,42 @@ class AffineLayer(Layer):
         self.bias = (self.add_weight("bias", (kernel_shape[-1],), self.bias_initializer, self.bias_regularizer,
                                      self.bias_constraint) if self.use_bias else None)
 
-    def activate(self, z):
-        """activation(z), keeping what `backward` needs; z must be the caller's own array, needed no more.
+    def activate(self, z, bias=None):
+        """activation(z + bias), keeping what `backward` needs; z must be the caller's own array, needed
+        no more. `bias` (shape (C,), added along the last axis) may be None when already added.
 
-        An activation with an in-place form (relu) writes into z: no new array and one pass fewer.
+        An activation with an in-place form (relu) writes into z: no new array and one pass fewer;
+        with the compiled loops (trainwell.compiled) relu and the bias take one pass together.
         """
-        if self.activation.needs_input or not hasattr(self.activation, "in_place"):
-            outputs = self.activation(z)
+        if bias is not None and self._compiled_relu(z):
+            outputs = z
+            _bias_relu_loop(z.reshape(-1, z.shape[-1]), bias)
         else:
-            outputs = self.activation.in_place(z)
+            if bias is not None:
+                z += bias
+            if self.activation.needs_input or not hasattr(self.activation, "in_place"):
+                outputs = self.activation(z)
+            else:
+                outputs = self.activation.in_place(z)
         if backend.backward_enabled():
             self._outputs = outputs
             self._pre_activation = z if self.activation.needs_input else None
         return outputs
 
     def backward(self, grad):
-        dz = self.activation.derivative(grad, self._pre_activation, self._outputs)
+        y = self._outputs
+        if self._compiled_relu(grad) and grad.shape == y.shape and y.flags.c_contiguous:
+            dz = backend.xp.empty_like(grad)
+            rows = (-1, grad.shape[-1])
+            _relu_derivative_loop(grad.reshape(rows), y.reshape(rows), dz.reshape(rows))
+        else:
+            dz = self.activation.derivative(grad, self._pre_activation, self._outputs)
         return self.backward_pre_activation(dz)
+
+    def _compiled_relu(self, array):
+        """Whether relu (default arguments) runs as a compiled loop on this C-contiguous float array."""
+        return (self.activation is activations.relu and array.dtype.char in "fd" and array.ndim >= 2
+                and array.flags.c_contiguous and compiled.available())
 
     def backward_pre_activation(self, dz):
         """The backward pass from the gradient w.r.t. z (the fused loss path enters here)."""
@@ -88,3 +108,20 @@ class AffineLayer(Layer):
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint)}
+
+
+@loop
+def _bias_relu_loop(z, bias):
+    """z <- max(z + bias, 0) in place, row by row: `z += bias` then `relu.in_place(z)` in one pass."""
+    for i in prange(z.shape[0]):
+        for j in range(z.shape[1]):
+            v = z[i, j] + bias[j]
+            z[i, j] = v if v > 0 else v * 0  # v * 0 keeps NaN as NaN, as NumPy's maximum does
+
+
+@loop
+def _relu_derivative_loop(grad, y, dz):
+    """dz = grad * (y > 0), row by row: relu's derivative from its output in one pass."""
+    for i in prange(grad.shape[0]):
+        for j in range(grad.shape[1]):
+            dz[i, j] = grad[i, j] * (y[i, j] > 0)

@@ -71,11 +71,9 @@ class Dense(AffineLayer):
 
     def call(self, inputs, training=None):
         z = inputs @ self.kernel.value
-        if self.use_bias:
-            z += self.bias.value
         if backend.backward_enabled():
             self._inputs = inputs
-        return self.activate(z)
+        return self.activate(z, self.bias.value if self.use_bias else None)
 
     def backward_pre_activation(self, dz):
         """The backward pass from the gradient w.r.t. `inputs @ kernel + bias` (the fused loss path)."""

@@ -1,7 +1,8 @@
 """BatchNormalization: per-channel normalization with batch statistics in training, moving ones in inference."""
-from trainwell import backend, constraints, regularizers
+from trainwell import backend, compiled, constraints, regularizers
 from trainwell import initializers as initializers_module
 from trainwell._errors import bad_value, check_number
+from trainwell.compiled import loop, prange
 from trainwell.layers.base import REGISTRY, Layer
 
 
@@ -98,8 +99,7 @@ class BatchNormalization(Layer):
         n = x.shape[0]
         batch_statistics = bool(training) and self.trainable
         if batch_statistics:
-            ones = xp.ones(n, dtype=x.dtype)
-            mean = ones @ x / n  # μ_B (a BLAS reduction: one read of x)
+            mean = xp.ones(n, dtype=x.dtype) @ x / n  # μ_B (a BLAS reduction: one read of x)
             mean_of_squares = xp.einsum("ij,ij->j", x, x) / n
             variance = xp.maximum(mean_of_squares - mean * mean, 0)  # σ²_B = E[x²] − μ², biased, as Keras
             self._update_moving(mean, variance)
@@ -108,8 +108,12 @@ class BatchNormalization(Layer):
         inv_std = 1.0 / xp.sqrt(variance + self.epsilon)
         k = inv_std if self.gamma is None else inv_std * self.gamma.value  # γ/√(σ² + ε)
         shift = -mean * k if self.beta is None else self.beta.value - mean * k
-        y = x * k
-        y += shift  # y = k·x + (β − k·μ) = γ·(x − μ)/√(σ² + ε) + β, in two passes over x
+        if _compiled_rows(x, k, shift):  # the same two operations in one pass
+            y = xp.empty_like(x)
+            _scale_shift_loop(x, k, shift, y)
+        else:
+            y = x * k
+            y += shift  # y = k·x + (β − k·μ) = γ·(x − μ)/√(σ² + ε) + β, in two passes over x
         if backend.backward_enabled():
             self._batch_statistics, self._inputs, self._mean, self._inv_std, self._k = (
                 batch_statistics, x, mean, inv_std, k)
@@ -127,12 +131,17 @@ class BatchNormalization(Layer):
         if self.gamma is not None and self.gamma.grad is not None:
             self.gamma.grad[...] = dgamma
         dx = None
-        if self._input_grad_needed:
+        if self._input_grad_needed and not self._batch_statistics:
             dx = dy * k  # inference: dx = k·dy, the moving statistics are constants
-            if self._batch_statistics:
-                # dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) = k·dy + a·x + b, per channel:
-                a = -k * inv_std * (dgamma / n)
-                b = -k * (dbeta / n) - a * mean
+        elif self._input_grad_needed:
+            # dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) = k·dy + a·x + b, per channel:
+            a = -k * inv_std * (dgamma / n)
+            b = -k * (dbeta / n) - a * mean
+            if _compiled_rows(dy, k, x, a, b):  # the same three operations in one pass
+                dx = xp.empty_like(dy)
+                _input_gradient_loop(dy, k, x, a, b, dx)
+            else:
+                dx = dy * k
                 dx += x * a
                 dx += b
         self._forget()
@@ -178,3 +187,25 @@ class BatchNormalization(Layer):
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
                 "beta_constraint": constraints.serialize(self.beta_constraint),
                 "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+
+
+def _compiled_rows(rows, *others):
+    """Whether the compiled loops take these arrays: C-contiguous (n, C) rows, one float dtype."""
+    return (rows.dtype.char in "fd" and rows.flags.c_contiguous and all(o.dtype == rows.dtype for o in others)
+            and compiled.available())
+
+
+@loop
+def _scale_shift_loop(x, k, shift, y):
+    """y = x·k + shift per column, in one pass (the NumPy path makes two)."""
+    for i in prange(x.shape[0]):
+        for j in range(x.shape[1]):
+            y[i, j] = x[i, j] * k[j] + shift[j]
+
+
+@loop
+def _input_gradient_loop(dy, k, x, a, b, dx):
+    """dx = dy·k + x·a + b per column, in one pass (the NumPy path makes three)."""
+    for i in prange(dy.shape[0]):
+        for j in range(dy.shape[1]):
+            dx[i, j] = dy[i, j] * k[j] + x[i, j] * a[j] + b[j]

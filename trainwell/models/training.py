@@ -147,6 +147,7 @@ class Model(Layer):
         validation = self._prepare_validation(where, validation_data)
         self._check_data(where, x, y)
         self._prepare_training()
+        backend.keep_freed_memory()  # no page faults for the arrays every step frees and allocates again
         metric_list = self._resolve_metrics(y, self.compute_output_shape((None,) + x.shape[1:]))
         steps = -(-len(x) // batch_size)
         callback_list = self._callbacks(callbacks, verbose, epochs, steps)
