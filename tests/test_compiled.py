@@ -192,3 +192,26 @@ def test_layer_loops_equal_numpy_path_bit_for_bit(restore_switch, loop_kind, cas
         np.testing.assert_array_equal(got, expected)
     if case == "dense_relu":
         assert np.mean(compiled_run[0] == 0) > 0.2  # relu cut a fair share: both branches ran
+
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("case", ["conv_same", "conv_strided_dilated", "max_pool", "max_pool_overlapping_same"])
+def test_image_loops_equal_numpy_path_bit_for_bit(restore_switch, loop_kind, case, dtype):
+    """Window.fold (Conv2D's input gradient) and MaxPooling2D's backward, ties included."""
+    from trainwell import layers
+
+    make = {"conv_same": lambda: layers.Conv2D(4, 3, padding="same", bias_initializer="random_normal"),
+            "conv_strided_dilated": lambda: layers.Conv2D(3, 3, strides=2, dilation_rate=(2, 1)),
+            "max_pool": lambda: layers.MaxPooling2D(),
+            "max_pool_overlapping_same": lambda: layers.MaxPooling2D(3, strides=2, padding="same")}
+    rng = np.random.default_rng(4)
+    x = np.round(rng.standard_normal((6, 11, 9, 5)) * 2).astype(dtype)  # few distinct values: ties in pools
+    layer = make[case]()
+    out_shape = layer.compute_output_shape(x.shape)
+    grad = rng.standard_normal(out_shape).astype(dtype)
+    compiled_run = layer_pass(make[case], x, grad, True)
+    numpy_run = layer_pass(make[case], x, grad, False)
+    for got, expected in zip(compiled_run[:2] + tuple(compiled_run[2]), numpy_run[:2] + tuple(numpy_run[2])):
+        np.testing.assert_array_equal(got, expected)

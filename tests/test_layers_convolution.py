@@ -7,6 +7,8 @@ import pytest
 from tests.gradcheck import check_layer
 from trainwell import backend, layers
 
+pytestmark = pytest.mark.usefixtures("compiled_or_numpy")  # every test on both paths
+
 # (input shape, Conv2D arguments): odd sizes, strides 2, both paddings, dilation, few and many channels
 CASES = [
     ((2, 7, 5, 3), {"filters": 4, "kernel_size": 3}),

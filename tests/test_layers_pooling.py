@@ -7,6 +7,8 @@ import pytest
 from tests.gradcheck import check_layer
 from trainwell import backend, layers
 
+pytestmark = pytest.mark.usefixtures("compiled_or_numpy")  # every test on both paths
+
 WINDOWED = [layers.MaxPooling2D, layers.AveragePooling2D]
 # (input shape, arguments): odd sizes, strides 2, overlapping windows, both paddings, non-square pools
 CASES = [

@@ -1,5 +1,6 @@
 """Pooling of channels-last images: max and average over windows, and over the whole image (global)."""
-from trainwell import backend
+from trainwell import backend, compiled
+from trainwell.compiled import loop, prange
 from trainwell.layers._windows import (Window, check_data_format, check_images, check_padding, normalize_pair,
                                        output_size)
 from trainwell.layers.base import REGISTRY, Layer
@@ -78,6 +79,13 @@ class MaxPooling2D(_Pooling2D):
         if not self._input_grad_needed:
             return None
         dpadded = window.gradient_buffer(grad)
+        if grad.dtype.char in "fd" and grad.dtype == slabs.dtype and compiled.available():
+            first = xp.empty(outputs.shape, dtype=xp.int32)  # the offset that routes each window's gradient
+            _first_maximum_loop(slabs.reshape(len(slabs), len(outputs), -1), outputs.reshape(len(outputs), -1),
+                                first.reshape(len(outputs), -1))
+            _max_pool_backward_loop(xp.ascontiguousarray(grad), first, dpadded, len(slabs), window.size[1],
+                                    *window.strides, window.disjoint)
+            return window.crop(dpadded)
         found = None  # windows whose maximum an earlier offset holds: later ties get nothing
         for index, cells in window.offsets():
             holds = slabs[index] == outputs  # this offset holds its window's maximum
@@ -214,3 +222,33 @@ class GlobalMaxPooling2D(_GlobalPooling2D):
         cells = xp.arange(shape[1] * shape[2]).reshape(1, -1, 1)
         dx = xp.where(cells == winner[:, None, :], grad.reshape(shape[0], 1, shape[3]), 0)  # dy at the argmax
         return dx.reshape(shape)
+
+
+@loop
+def _first_maximum_loop(slabs, outputs, first):
+    """first[n, m] = the first offset k with slabs[k, n, m] == outputs[n, m] (cells m of image n)."""
+    count, batch, cells = slabs.shape
+    for n in prange(batch):
+        for m in range(cells):
+            first[n, m] = count
+        for k in range(count - 1, -1, -1):  # the last offset to claim a window is its first holder
+            for m in range(cells):
+                first[n, m] = k if slabs[k, n, m] == outputs[n, m] else first[n, m]
+
+
+@loop
+def _max_pool_backward_loop(grad, first, dpadded, count, kw, sh, sw, disjoint):
+    """`MaxPooling2D.backward` entry by entry: offset by offset, as the NumPy path goes, dy written
+    (or added, where windows overlap) on the cell of the window's first maximum, 0 elsewhere."""
+    batch, oh, ow, channels = grad.shape
+    for n in prange(batch):
+        for k in range(count):
+            for p in range(oh):
+                for q in range(ow):
+                    row, col = p * sh + k // kw, q * sw + k % kw
+                    for c in range(channels):
+                        routed = grad[n, p, q, c] * (first[n, p, q, c] == k)
+                        if disjoint:
+                            dpadded[n, row, col, c] = routed
+                        else:
+                            dpadded[n, row, col, c] += routed
