@@ -17,7 +17,7 @@ root for RMSprop and Adagrad, which costs the same.
 
 Threads: torch.set_num_threads(n), trainwell.compiled.set_num_threads(n) and threadpoolctl limits
 for NumPy (default n = all cores). PyTorch's elementwise kernels and trainwell's compiled loops (from
-2^18 entries) use all n threads; NumPy's ufuncs use one. Each side runs in a process of its own
+2^19 entries) use all n threads; NumPy's ufuncs use one. Each side runs in a process of its own
 (bench/_common.run_sides_apart: PyTorch's libgomp would otherwise serve Numba too).
 
 Timing: per cell and side, `--repeats` trials (default 5), each a fresh optimizer on fresh copies

@@ -39,7 +39,7 @@ import numpy
 
 from trainwell import backend
 
-PARALLEL_MIN = 2**18  # entries from which a loop runs on every core (see the module docstring)
+PARALLEL_MIN = 2**19  # entries from which a loop runs on every core (see the module docstring)
 _lock = threading.Lock()  # compiling, and parallel launches (the workqueue fallback layer needs it)
 
 
