@@ -1,6 +1,11 @@
 """trainwell.compiled: every rule's compiled loop, serial and parallel, gives the NumPy path's numbers
 bit for bit, runs when available, steps aside when not, and is safe to call from several threads."""
+import os
+import subprocess
+import sys
+import textwrap
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,3 +220,36 @@ def test_image_loops_equal_numpy_path_bit_for_bit(restore_switch, loop_kind, cas
     numpy_run = layer_pass(make[case], x, grad, False)
     for got, expected in zip(compiled_run[:2] + tuple(compiled_run[2]), numpy_run[:2] + tuple(numpy_run[2])):
         np.testing.assert_array_equal(got, expected)
+
+
+FORK_AFTER_A_PARALLEL_LOOP = textwrap.dedent("""
+    import multiprocessing, sys
+    import numpy as np
+    sys.path.insert(0, {root!r})
+    from trainwell import compiled
+    from trainwell.optimizers import SGD
+
+    def step(_):
+        w = np.ones(compiled.PARALLEL_MIN * 2, dtype=np.float32)
+        SGD(0.5).apply_gradients([(np.ones_like(w), w)])
+        return float(w.max()), float(w.min())
+
+    if __name__ == "__main__":
+        print(step(0))  # the parent runs a parallel loop, starting OpenMP's threads
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            print(pool.map(step, [0, 1]))
+""")
+
+
+@needs_numba
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_process_forked_after_a_parallel_loop_runs_its_loops(tmp_path):
+    # GNU OpenMP aborts a forked child that starts threads its parent used; the child must go serial
+    script = tmp_path / "fork_after_loop.py"
+    script.write_text(FORK_AFTER_A_PARALLEL_LOOP.format(root=str(Path(__file__).resolve().parents[1])))
+    try:  # about a second when it works; a child killed by OpenMP leaves the pool waiting forever
+        result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as timeout:
+        pytest.fail(f"the forked children never answered: {timeout.stderr}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[:2] == ["(0.5, 0.5)", "[(0.5, 0.5), (0.5, 0.5)]"]

@@ -22,7 +22,8 @@ NumPy's error model (x / 0 is inf, not an exception) and no fast-math or contrac
 goes through the same float operations in the same order as the NumPy path, so the two give
 identical numbers (tests/test_compiled.py).
 
-Threads: Numba's OpenMP layer is preferred (NUMBA_THREADING_LAYER overrides). After a loop its
+Threads: Numba's OpenMP layer is preferred (NUMBA_THREADING_LAYER overrides); in a process forked
+after a parallel loop ran (multiprocessing's default on Linux), loops run in the calling thread. After a loop its
 threads spin for GOMP_SPINCOUNT waits before sleeping; GNU OpenMP's default, 300,000, keeps a core
 busy for ~15 ms against OpenBLAS's threads in the next matrix product (the MLP of bench/mlp_cpu.py
 trained 7x slower at batch 32), so trainwell sets GOMP_SPINCOUNT=2000 unless it is already set.
@@ -41,6 +42,16 @@ from trainwell import backend
 
 PARALLEL_MIN = 2**19  # entries from which a loop runs on every core (see the module docstring)
 _lock = threading.Lock()  # compiling, and parallel launches (the workqueue fallback layer needs it)
+# GNU OpenMP cannot start threads in a process forked from one that used them (Numba's OpenMP layer
+# aborts the child): a forked child of a process that ran a parallel loop runs its loops serially.
+_threads = {"started": False, "forked": False}
+
+
+def _note_fork():
+    _threads["forked"] = _threads["started"]
+
+
+os.register_at_fork(after_in_child=_note_fork)
 
 
 def prange(*args):
@@ -81,7 +92,7 @@ class loop:  # noqa: N801  (used as a decorator, like functools.cache)
         self._compiled = {}  # parallel (bool) -> Numba dispatcher
 
     def __call__(self, *args):
-        parallel = args[0].size >= PARALLEL_MIN
+        parallel = args[0].size >= PARALLEL_MIN and not _threads["forked"]
         kernel = self._compiled.get(parallel)
         if kernel is None:
             with _lock:
@@ -89,6 +100,7 @@ class loop:  # noqa: N801  (used as a decorator, like functools.cache)
         if not parallel:
             return kernel(*args)
         with _lock:
+            _threads["started"] = True
             return kernel(*args)
 
 
