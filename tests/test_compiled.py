@@ -1,5 +1,7 @@
 """trainwell.compiled: every rule's compiled loop, serial and parallel, gives the NumPy path's numbers
 bit for bit, runs when available, steps aside when not, and is safe to call from several threads."""
+import ctypes.util
+import json
 import os
 import subprocess
 import sys
@@ -253,3 +255,37 @@ def test_a_process_forked_after_a_parallel_loop_runs_its_loops(tmp_path):
         pytest.fail(f"the forked children never answered: {timeout.stderr}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:2] == ["(0.5, 0.5)", "[(0.5, 0.5), (0.5, 0.5)]"]
+
+
+OPENMP_LOADED_FIRST = textwrap.dedent("""
+    import ctypes, json, os, sys
+    import numpy as np
+    {load}
+    sys.path.insert(0, {root!r})
+    from trainwell import compiled
+    from trainwell.optimizers import SGD
+
+    w = np.ones(compiled.PARALLEL_MIN * 2, dtype=np.float32)
+    SGD(0.5).apply_gradients([(np.ones_like(w), w)])
+    print(json.dumps({{"serial_only": compiled._threads["serial_only"], "started": compiled._threads["started"],
+                      "w": float(w.max())}}))
+""")
+
+
+@needs_numba
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc/self/maps")
+def test_loops_stay_serial_when_another_library_loaded_gnu_openmp_first(tmp_path):
+    def run(load):
+        script = OPENMP_LOADED_FIRST.format(load=load, root=str(Path(__file__).resolve().parents[1]))
+        env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "NUMBA_THREADING_LAYER")}
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads(result.stdout)
+
+    libgomp = ctypes.util.find_library("gomp")
+    if libgomp is None:
+        pytest.skip("no libgomp to load first")
+    first = run(f"ctypes.CDLL({libgomp!r})")  # as `import torch` does with its own copy
+    alone = run("")
+    assert first == {"serial_only": True, "started": False, "w": 0.5}
+    assert alone == {"serial_only": False, "started": True, "w": 0.5}

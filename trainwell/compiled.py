@@ -23,7 +23,9 @@ goes through the same float operations in the same order as the NumPy path, so t
 identical numbers (tests/test_compiled.py).
 
 Threads: Numba's OpenMP layer is preferred (NUMBA_THREADING_LAYER overrides); in a process forked
-after a parallel loop ran (multiprocessing's default on Linux), loops run in the calling thread. After a loop its
+after a parallel loop ran (multiprocessing's default on Linux), or where another library loaded GNU
+OpenMP first without GOMP_SPINCOUNT set (import torch before trainwell trains), loops run in the
+calling thread. After a loop its
 threads spin for GOMP_SPINCOUNT waits before sleeping; GNU OpenMP's default, 300,000, keeps a core
 busy for ~15 ms against OpenBLAS's threads in the next matrix product (the MLP of bench/mlp_cpu.py
 trained 7x slower at batch 32), so trainwell sets GOMP_SPINCOUNT=2000 unless it is already set.
@@ -44,7 +46,7 @@ PARALLEL_MIN = 2**19  # entries from which a loop runs on every core (see the mo
 _lock = threading.Lock()  # compiling, and parallel launches (the workqueue fallback layer needs it)
 # GNU OpenMP cannot start threads in a process forked from one that used them (Numba's OpenMP layer
 # aborts the child): a forked child of a process that ran a parallel loop runs its loops serially.
-_threads = {"started": False, "forked": False}
+_threads = {"started": False, "forked": False, "serial_only": False}
 
 
 def _note_fork():
@@ -67,8 +69,19 @@ def _numba():
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+        # A libgomp already loaded (PyTorch's wheel carries one) would serve Numba too, with its
+        # spin already fixed: then the loops stay in the calling thread rather than fight OpenBLAS.
+        _threads["serial_only"] = "GOMP_SPINCOUNT" not in os.environ and _openmp_loaded()
         os.environ.setdefault("GOMP_SPINCOUNT", "2000")  # read when Numba first loads libgomp
     return numba
+
+
+def _openmp_loaded():
+    try:
+        with open("/proc/self/maps") as maps:
+            return "libgomp" in maps.read()
+    except OSError:  # not Linux: no GNU OpenMP spin to worry about
+        return False
 
 
 def available():
@@ -92,7 +105,7 @@ class loop:  # noqa: N801  (used as a decorator, like functools.cache)
         self._compiled = {}  # parallel (bool) -> Numba dispatcher
 
     def __call__(self, *args):
-        parallel = args[0].size >= PARALLEL_MIN and not _threads["forked"]
+        parallel = args[0].size >= PARALLEL_MIN and not (_threads["forked"] or _threads["serial_only"])
         kernel = self._compiled.get(parallel)
         if kernel is None:
             with _lock:
