@@ -53,7 +53,8 @@ def _note_fork():
     _threads["forked"] = _threads["started"]
 
 
-os.register_at_fork(after_in_child=_note_fork)
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_note_fork)
 
 
 def prange(*args):
