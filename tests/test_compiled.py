@@ -168,13 +168,15 @@ def layer_pass(make_layer, x, grad, use_compiled, training=True):
     backend.set_compiled_loops(use_compiled)
     utils.set_random_seed(5)
     layer = make_layer()
-    layer.build((None,) + x.shape[1:])
-    for variable in layer.trainable_weights:
+    with backend.recording(False):
+        layer(x, training=training)  # builds it
+    weights = layer.trainable_weights
+    for variable in weights:
         variable.grad = np.full(variable.shape, np.nan, dtype=variable.dtype)
     with backend.recording():
         outputs = layer(x, training=training)
         input_grad = layer.run_backward(grad)
-    return outputs, input_grad, [np.copy(v.grad) for v in layer.trainable_weights]
+    return outputs, input_grad, [np.copy(v.grad) for v in weights]
 
 
 @needs_numba
@@ -195,8 +197,10 @@ def test_layer_loops_equal_numpy_path_bit_for_bit(restore_switch, loop_kind, cas
     training = case != "batchnorm_inference"
     compiled_run = layer_pass(make[case], x, grad, True, training)
     numpy_run = layer_pass(make[case], x, grad, False, training)
+    assert compiled_run[1] is not None and compiled_run[2] and not any(np.isnan(g).any() for g in compiled_run[2])
     for got, expected in zip(compiled_run[:2] + tuple(compiled_run[2]), numpy_run[:2] + tuple(numpy_run[2])):
         np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))  # no -0.0 where NumPy has 0.0
     if case == "dense_relu":
         assert np.mean(compiled_run[0] == 0) > 0.2  # relu cut a fair share: both branches ran
 
@@ -220,8 +224,10 @@ def test_image_loops_equal_numpy_path_bit_for_bit(restore_switch, loop_kind, cas
     grad = rng.standard_normal(out_shape).astype(dtype)
     compiled_run = layer_pass(make[case], x, grad, True)
     numpy_run = layer_pass(make[case], x, grad, False)
+    assert compiled_run[1] is not None and (case.startswith("max_pool") or compiled_run[2])
     for got, expected in zip(compiled_run[:2] + tuple(compiled_run[2]), numpy_run[:2] + tuple(numpy_run[2])):
         np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
 
 
 FORK_AFTER_A_PARALLEL_LOOP = textwrap.dedent("""

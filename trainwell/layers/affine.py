@@ -47,9 +47,9 @@ class AffineLayer(Layer):
         An activation with an in-place form (relu) writes into z: no new array and one pass fewer;
         with the compiled loops (trainwell.compiled) relu and the bias take one pass together.
         """
-        if bias is not None and self._compiled_relu(z):
+        if bias is not None and bias.dtype == z.dtype and self._compiled_relu(z):
             outputs = z
-            _bias_relu_loop(z.reshape(-1, z.shape[-1]), bias)
+            _bias_relu_loop(z.reshape(-1, z.shape[-1]), bias, z.dtype.type(0))
         else:
             if bias is not None:
                 z += bias
@@ -111,12 +111,12 @@ class AffineLayer(Layer):
 
 
 @loop
-def _bias_relu_loop(z, bias):
+def _bias_relu_loop(z, bias, zero):
     """z <- max(z + bias, 0) in place, row by row: `z += bias` then `relu.in_place(z)` in one pass."""
     for i in prange(z.shape[0]):
         for j in range(z.shape[1]):
             v = z[i, j] + bias[j]
-            z[i, j] = v if v > 0 else v * 0  # v * 0 keeps NaN as NaN, as NumPy's maximum does
+            z[i, j] = v if v > 0 or v != v else zero  # NaN stays NaN and -0.0 becomes 0.0, as in NumPy
 
 
 @loop
