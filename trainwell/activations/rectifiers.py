@@ -1,19 +1,11 @@
-"""Activation functions (Keras 3 names, defaults and math), each paired with its derivative.
-
-A layer calls `function(x, **kwargs)` forward and `function.derivative(grad, x, y, **kwargs)`
-backward; the derivative returns a new array `grad * dy/dx` (the vector-Jacobian product for
-softmax and log_softmax) and never writes into `grad`. Where the output y alone gives the slope,
-`function.needs_input` is False and a layer may keep y only, passing x=None (half the memory).
-"""
-import functools
+"""ReLU and its relatives: relu (Keras's general form), leaky_relu, relu6, elu, selu, and the smooth
+rectifiers softplus, silu (swish), gelu, hard_silu (hard_swish) and mish."""
 import math
 
 from trainwell import backend
-from trainwell._errors import bad_type, bad_value
-from trainwell._registry import Registry
-from trainwell._special import erf as _erf, erfc as _erfc  # _erf stays importable from here
-
-REGISTRY = Registry("activation")
+from trainwell._special import erfc as _erfc
+from trainwell.activations.base import REGISTRY, _mask, derivative_of
+from trainwell.activations.saturating import hard_sigmoid, sigmoid
 
 # SELU's fixed-point constants (Klambauer et al. 2017), as Keras and PyTorch use them.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -22,125 +14,6 @@ _SQRT_2 = math.sqrt(2.0)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
-_ATTACHED = ("derivative", "needs_input", "input_needed")
-
-
-def derivative_of(function, needs_input=True):
-    """Decorator: attach `derivative(grad, x, y, **kwargs) -> grad * dy/dx` to `function`.
-
-    trainwell has no automatic differentiation, so every activation carries its derivative. It
-    receives the upstream gradient, the input x, the output y and the function's own keyword
-    arguments; it returns a new array and never writes into `grad`. `needs_input=False` declares
-    that y suffices, so layers pass x=None; it may instead be a predicate of the function's
-    keyword arguments (`lambda alpha=1.0: alpha < 0`) when that depends on them. Sets
-    `function.derivative`, `function.needs_input` (for the default arguments) and
-    `function.input_needed(**kwargs)`; a call with x=None where x is needed raises ValueError.
-
-    Example:
-        def cube(x):
-            return x ** 3
-
-        @derivative_of(cube)
-        def cube_derivative(grad, x, y):
-            return grad * 3 * x ** 2
-    """
-    if not callable(function):
-        raise bad_type("derivative_of", "function", "a callable activation", function)
-    if not (callable(needs_input) or isinstance(needs_input, bool)):
-        raise bad_type("derivative_of", "needs_input", "a bool or a predicate of keyword arguments",
-                       needs_input)
-    input_needed = needs_input if callable(needs_input) else (lambda *args, **kwargs: needs_input)
-
-    def attach(derivative):
-        @functools.wraps(derivative)
-        def checked(grad, x, y, *args, **kwargs):
-            if x is None and input_needed(*args, **kwargs):
-                raise bad_value(derivative.__name__, "x", f"the input of {function.__name__} with "
-                                "these arguments (its output alone does not give the slope)", x)
-            return derivative(grad, x, y, *args, **kwargs)
-
-        function.derivative = checked
-        function.needs_input = bool(input_needed())
-        function.input_needed = input_needed
-        return checked
-    return attach
-
-
-def get(identifier):
-    """The activation for a name, None (linear) or a function with a derivative attached.
-
-    Unknown names raise ValueError listing the valid ones; a plain callable raises TypeError,
-    since without a derivative it could not be trained. Example: `get("relu")(x)`.
-    """
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        return REGISTRY.lookup(identifier, "activations.get")
-    if not callable(identifier):
-        raise bad_type("activations.get", "activation", "a string name, None or a function",
-                       identifier)
-    if not all(hasattr(identifier, name) for name in _ATTACHED):
-        name = getattr(identifier, "__name__", "")
-        name = name if name.isidentifier() else "my_activation"
-        raise bad_type(
-            "activations.get", "activation", "a registered name or a function with a derivative",
-            identifier, fix=f"trainwell has no automatic differentiation: attach the derivative "
-            f"with the decorator trainwell.activations.derivative_of, as in "
-            f"`@derivative_of({name})` above `def {name}_derivative(grad, x, y): "
-            f"return grad * <d{name}/dx>`.")
-    return identifier
-
-
-def serialize(activation):
-    """The activation's name (its canonical name for aliases: swish -> 'silu')."""
-    if not callable(activation) or not hasattr(activation, "__name__"):
-        raise bad_type("activations.serialize", "activation", "a named function", activation)
-    return activation.__name__
-
-
-def deserialize(name, custom_objects=None):
-    """`get(name)`, also looking in `custom_objects` (name -> function with a derivative)."""
-    if isinstance(name, str) and custom_objects and name in custom_objects:
-        return get(custom_objects[name])
-    return get(name)
-
-
-@REGISTRY.register()
-def linear(x):
-    """Identity: `linear(x) = x` (returns x itself). `activation=None` means linear."""
-    return x
-
-
-@derivative_of(linear, needs_input=False)
-def linear_derivative(grad, x, y):
-    """grad (a copy)."""
-    return grad.copy()
-
-
-@REGISTRY.register()
-def sigmoid(x):
-    """Logistic sigmoid `1 / (1 + exp(-x))`, in a form that cannot overflow for large |x|."""
-    xp = backend.xp
-    e = xp.exp(-xp.abs(x))  # in (0, 1]: exp(-|x|) never overflows
-    return xp.where(x >= 0, 1, e) / (1 + e)  # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below
-
-
-@derivative_of(sigmoid, needs_input=False)
-def sigmoid_derivative(grad, x, y):
-    """grad * y * (1 - y), through the output."""
-    return grad * y * (1 - y)
-
-
-@REGISTRY.register()
-def tanh(x):
-    """Hyperbolic tangent `(exp(x) - exp(-x)) / (exp(x) + exp(-x))`."""
-    return backend.xp.tanh(x)
-
-
-@derivative_of(tanh, needs_input=False)
-def tanh_derivative(grad, x, y):
-    """grad * (1 - y**2), through the output."""
-    return grad * (1 - y * y)
 
 
 def _relu_needs_input(negative_slope=0.0, max_value=None, threshold=0.0):
@@ -215,6 +88,14 @@ def leaky_relu_derivative(grad, x, y, negative_slope=0.2):
     return _leaky_relu_slope(grad, x, y, float(negative_slope))
 
 
+def _leaky_relu_slope(grad, x, y, negative_slope):
+    if x is not None:
+        return grad * (negative_slope + (1 - negative_slope) * _mask(x > negative_slope * x, grad))
+    # negative_slope >= 0: y > 0 exactly where x > 0, and max() picks the larger of the two slopes there
+    low, high = min(1.0, negative_slope), max(1.0, negative_slope)
+    return grad * (low + (high - low) * _mask(y > 0, grad))
+
+
 @REGISTRY.register()
 def relu6(x):
     """`min(max(x, 0), 6)`, the same as PyTorch's ReLU6."""
@@ -266,44 +147,6 @@ def selu_derivative(grad, x, y):
 
 
 @REGISTRY.register()
-def softmax(x, axis=-1):
-    """`exp(x - max) / sum(exp(x - max))` along `axis` (defaults to -1, the last axis).
-
-    Subtracting the maximum changes nothing mathematically and keeps exp from overflowing.
-    PyTorch's softmax has no default axis (`dim` must be given).
-    """
-    xp = backend.xp
-    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
-    e /= xp.sum(e, axis=axis, keepdims=True)
-    return e
-
-
-@derivative_of(softmax, needs_input=False)
-def softmax_derivative(grad, x, y, axis=-1):
-    """y * (grad - sum(grad * y, axis)), the vector-Jacobian product, through the output."""
-    xp = backend.xp
-    return y * (grad - xp.sum(grad * y, axis=axis, keepdims=True))
-
-
-@REGISTRY.register()
-def log_softmax(x, axis=-1):
-    """`x - max - log(sum(exp(x - max)))` along `axis` (defaults to -1); stable for large x.
-
-    PyTorch's log_softmax has no default axis (`dim` must be given).
-    """
-    xp = backend.xp
-    shifted = x - xp.max(x, axis=axis, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-
-
-@derivative_of(log_softmax, needs_input=False)
-def log_softmax_derivative(grad, x, y, axis=-1):
-    """grad - exp(y) * sum(grad, axis), through the output (exp(y) is the softmax)."""
-    xp = backend.xp
-    return grad - xp.exp(y) * xp.sum(grad, axis=axis, keepdims=True)
-
-
-@REGISTRY.register()
 def softplus(x):
     """`log(1 + exp(x))`, computed as `logaddexp(x, 0)` so it never overflows.
 
@@ -317,19 +160,6 @@ def softplus(x):
 def softplus_derivative(grad, x, y):
     """grad * sigmoid(x) = grad * (1 - exp(-y)), through the output."""
     return -(grad * backend.xp.expm1(-y))
-
-
-@REGISTRY.register()
-def softsign(x):
-    """`x / (1 + abs(x))`."""
-    return x / (1 + backend.xp.abs(x))
-
-
-@derivative_of(softsign, needs_input=False)
-def softsign_derivative(grad, x, y):
-    """grad / (1 + |x|)**2 = grad * (1 - |y|)**2, through the output."""
-    one_minus = 1 - backend.xp.abs(y)
-    return grad * one_minus * one_minus
 
 
 @REGISTRY.register("swish")
@@ -373,18 +203,6 @@ def gelu_derivative(grad, x, y, approximate=False):
     return grad * (cdf + x * pdf)
 
 
-@REGISTRY.register()
-def hard_sigmoid(x):
-    """`clip(x / 6 + 0.5, 0, 1)` (Keras 3 and PyTorch's Hardsigmoid; tf.keras 2 used 0.2 * x + 0.5)."""
-    return backend.xp.clip(x / 6 + 0.5, 0, 1)
-
-
-@derivative_of(hard_sigmoid, needs_input=False)
-def hard_sigmoid_derivative(grad, x, y):
-    """grad / 6 where 0 < y < 1, else 0, through the output."""
-    return grad * ((y > 0) & (y < 1)) / 6
-
-
 @REGISTRY.register("hard_swish")
 def hard_silu(x):
     """`x * hard_sigmoid(x)`: 0 below -3, x above 3, `x * (x + 3) / 6` between (PyTorch Hardswish)."""
@@ -399,18 +217,6 @@ def hard_silu_derivative(grad, x, y):
 
 
 @REGISTRY.register()
-def exponential(x):
-    """`exp(x)`."""
-    return backend.xp.exp(x)
-
-
-@derivative_of(exponential, needs_input=False)
-def exponential_derivative(grad, x, y):
-    """grad * y, through the output."""
-    return grad * y
-
-
-@REGISTRY.register()
 def mish(x):
     """`x * tanh(softplus(x))` (Misra 2019; the same as PyTorch's Mish)."""
     return x * backend.xp.tanh(softplus(x))
@@ -421,20 +227,6 @@ def mish_derivative(grad, x, y):
     """grad * (t + x * (1 - t**2) * sigmoid(x)) with t = tanh(softplus(x)); needs the input."""
     t = backend.xp.tanh(softplus(x))
     return grad * (t + x * (1 - t * t) * sigmoid(x))
-
-
-def _leaky_relu_slope(grad, x, y, negative_slope):
-    if x is not None:
-        return grad * (negative_slope + (1 - negative_slope) * _mask(x > negative_slope * x, grad))
-    # negative_slope >= 0: y > 0 exactly where x > 0, and max() picks the larger of the two slopes there
-    low, high = min(1.0, negative_slope), max(1.0, negative_slope)
-    return grad * (low + (high - low) * _mask(y > 0, grad))
-
-
-
-def _mask(condition, like):
-    """A 0/1 array in `like`'s dtype (a bool array times a Python float would become float64)."""
-    return condition.astype(like.dtype)
 
 
 # _where_free: the hot derivatives above blend with a 0/1 mask instead of calling `where`. NumPy's
