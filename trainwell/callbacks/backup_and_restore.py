@@ -114,14 +114,14 @@ class BackupAndRestore(Callback):
         return self._batches_since_save >= self.save_freq
 
     def _save(self, epoch, step, totals=(0.0, 0), metric_list=()):
-        from trainwell.models import saving  # noqa: PLC0415  (models import the callbacks)
+        from trainwell.models import model_state  # noqa: PLC0415  (models import the callbacks)
         tree = {"epoch": epoch, "step": step, "steps_per_epoch": self.params.get("steps"), "batches_since_save": 0,
                 "totals": list(totals), "library_generator": self._epoch_start_state,
                 "metrics": [{"class_name": type(m).__name__, "state": _metric_state(m)} for m in metric_list],
                 "callbacks": [{"class_name": type(c).__name__, "state": c.get_state()} for c in self._stateful]}
         with io.atomic_write(self.path, mode=None) as temporary, h5py.File(temporary, "w") as file:
-            file.attrs[saving.FORMAT] = "backup"
-            saving.write_model_state(file, self.model, generators=True)
+            file.attrs[model_state.FORMAT] = "backup"
+            model_state.write_model_state(file, self.model, generators=True)
             io.write_tree(file.create_group("resume"), tree)
         self._batches_since_save = 0
 
@@ -174,12 +174,12 @@ class _Backup:
 
     @classmethod
     def read(cls, path, model, params):
-        from trainwell.models import saving  # noqa: PLC0415
+        from trainwell.models import model_state  # noqa: PLC0415
         where = "BackupAndRestore"
         with io.hdf5_reader(path, where) as file:
-            if file.attrs.get(saving.FORMAT) != "backup":
+            if file.attrs.get(model_state.FORMAT) != "backup":
                 raise ValueError(f"{where}: {path!r} is not a trainwell backup; move it away or delete it.")
-            restore = saving.read_model_state(file, model, where, path, generators=True, strict_optimizer=True)
+            restore = model_state.read_model_state(file, model, where, path, generators=True, strict_optimizer=True)
             tree = io.read_tree(io.child(file, "resume", h5py.Group, where, path), where, path)
         backup = cls(path, restore, tree)
         backup._check_tree(model, params, where)
@@ -257,10 +257,10 @@ def _metric_state(metric):
 
 
 def _generator_state(generator):
-    from trainwell.models.saving import generator_state  # noqa: PLC0415
+    from trainwell.models.model_state import generator_state  # noqa: PLC0415
     return generator_state(generator)
 
 
 def _check_state(generator, state, what, where, path):
-    from trainwell.models.saving import check_generator_state  # noqa: PLC0415
+    from trainwell.models.model_state import check_generator_state  # noqa: PLC0415
     return check_generator_state(generator, state, what, where, path)
