@@ -295,3 +295,28 @@ def test_loops_stay_serial_when_another_library_loaded_gnu_openmp_first(tmp_path
     alone = run("")
     assert first == {"serial_only": True, "started": False, "w": 0.5}
     assert alone == {"serial_only": False, "started": True, "w": 0.5}
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_a_whole_fit_gives_the_same_weights_with_and_without_the_compiled_loops(restore_switch, loop_kind, optimizer):
+    """End to end: relu Dense, BatchNormalization, Conv2D and MaxPooling2D layers, the loss and the
+    optimizer over two epochs; a model trained with Numba and one trained without agree bit for bit."""
+    from trainwell import Sequential, layers, utils
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((96, 8, 8, 2)).astype(np.float32)
+    y = rng.integers(0, 3, 96)
+
+    def train(use_compiled):
+        backend.set_compiled_loops(use_compiled)
+        utils.set_random_seed(3)
+        model = Sequential([layers.Input((8, 8, 2)), layers.Conv2D(4, 3, padding="same", activation="relu"),
+                            layers.MaxPooling2D(), layers.Flatten(), layers.BatchNormalization(),
+                            layers.Dense(16, activation="relu"), layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+        return model.get_weights()
+
+    for got, expected in zip(train(True), train(False)):
+        np.testing.assert_array_equal(got, expected)
