@@ -90,6 +90,13 @@ class Model(Layer):
 
     # ----- one step ---------------------------------------------------------------------------
     def _train_step(self, x, y, weights):
+        loss, outputs = self._loss_and_gradients(x, y, weights)
+        self.optimizer.apply(self._params, self._grads)
+        return loss, outputs
+
+    def _loss_and_gradients(self, x, y, weights):
+        """Forward in training mode, the loss (with penalties) and every gradient into `self._grads`
+        (the flat buffer; `variable.grad` views into it); the weights are not updated."""
         leaves = self.leaf_layers()
         try:
             with backend.recording():
@@ -106,7 +113,6 @@ class Model(Layer):
             for layer in leaves:
                 layer.release()
             raise
-        self.optimizer.apply(self._params, self._grads)
         return loss, outputs
 
     @staticmethod
