@@ -91,7 +91,7 @@ def test_failed_trials_are_recorded_last_and_the_search_goes_on():
         tune.random_search(tune_objectives.fails_on_tanh, {**SPACE, "activation": "tanh"}, trials=3)
 
 
-def test_bad_search_arguments_are_refused():
+def test_bad_search_arguments_are_refused(tmp_path):
     with pytest.raises(TypeError, match="space"):
         tune.random_search(tune_objectives.bowl, [("units", 3)])
     with pytest.raises(ValueError, match="mode"):
@@ -99,9 +99,11 @@ def test_bad_search_arguments_are_refused():
     with pytest.raises(ValueError, match="importable"):
         tune.random_search("tests.tune_objectives:no_such_function", SPACE)
     with pytest.raises(ValueError, match="module:function"):
-        tune.random_search(lambda p: 0.0, SPACE, directory="unused")  # other machines could not import it
+        tune.random_search(lambda p: 0.0, SPACE, directory=tmp_path)  # other machines could not import it
     with pytest.raises(ValueError, match="JSON values"):
-        tune.random_search("tests.tune_objectives:bowl", {**SPACE, "make": tune.Choice([object()])}, directory="x")
+        tune.random_search("tests.tune_objectives:bowl", {**SPACE, "make": tune.Choice([object()])},
+                           directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
     with pytest.raises(ValueError, match="work_too"):
         tune.random_search(tune_objectives.bowl, SPACE, work_too=False)
 

@@ -29,7 +29,7 @@ import numpy
 
 from trainwell import io
 from trainwell._errors import bad_type, bad_value, check_choice, check_number
-from trainwell.tune.space import check_space, narrowed, sample
+from trainwell.tune.space import Choice, Distribution, check_space, narrowed, sample
 
 POLL_SECONDS = 0.2
 HEARTBEAT_SECONDS = 5.0  # at most this long between a worker's touches of its claim (stale_after / 4 if less)
@@ -49,6 +49,8 @@ def random_search(objective, space, trials=20, rounds=1, keep=0.25, mode="min", 
         raise bad_value(where, "work_too", "True without a `directory` (no one else could run the trials)",
                         work_too)
     function, name = _resolve(objective, where, needs_name=directory is not None)
+    if directory is not None:
+        _check_json_values(space, where)
     rng = numpy.random.default_rng(seed)
     board = _Board(directory, {"objective": name, "space": repr(space), "seed": seed, "trials": trials,
                                "rounds": rounds, "keep": keep, "mode": mode, "stale_after": stale_after}
@@ -160,6 +162,17 @@ def _resolve(objective, where, needs_name):
     return objective, f"{module}:{qualname}"
 
 
+def _check_json_values(space, where):
+    """Trials travel through the folder as JSON: every fixed value and Choice option must be one."""
+    for name, value in space.items():
+        values = value.options if isinstance(value, Choice) else [] if isinstance(value, Distribution) else [value]
+        try:
+            json.dumps(values, allow_nan=False)
+        except (TypeError, ValueError):
+            raise bad_value(where, f"space[{name!r}]", "JSON values (numbers, strings, lists, dicts) when a "
+                            "`directory` carries the trials", value) from None
+
+
 def _plain(value):
     return float(value) if isinstance(value, (numpy.floating, numpy.integer)) else value
 
@@ -189,11 +202,6 @@ class _Board:
 
     def run_round(self, function, names, round_number, configs, stale_after):
         for name, params in zip(names, configs):
-            try:
-                json.dumps(params)
-            except (TypeError, ValueError):
-                raise bad_value("random_search", "space", "JSON values (numbers, strings, lists) when a `directory` "
-                                "carries the trials", params) from None
             if not (self.folders["results"] / f"{name}.json").exists():
                 self._write_json(self.folders["trials"] / f"{name}.json",
                                  {"name": name, "round": round_number, "params": params,
