@@ -140,21 +140,22 @@ def _gradient_measurements(model, x, y):
     return gradients
 
 
+_LAYER_CHECKS = (  # (check, measurement, warning from, problem from, what it is, what to try)
+    ("dead_units", "dead_fraction", DEAD_WARNING, DEAD_PROBLEM, "dead units (relu channels that output 0 for "
+     "every sample)", "try He initialization, a lower learning rate, or LeakyReLU/ELU"),
+    ("saturation", "saturated_fraction", SATURATED_WARNING, SATURATED_PROBLEM, "saturated sigmoid/tanh outputs "
+     "(slope under 0.01)", "try Glorot/LeCun initialization, scaled inputs, BatchNormalization, or ReLU-family "
+     "activations"),
+)
+
+
 def _layer_findings(layers, input_std):
     """One finding per check, at its worst layer, naming every layer that crossed the threshold."""
     findings = []
-    dead = [(row["layer"], row["dead_fraction"]) for row in layers
-            if row["dead_fraction"] is not None and row["dead_fraction"] >= DEAD_WARNING]
-    if dead:
-        findings.append(_worst("dead_units", dead, DEAD_PROBLEM, lambda listed: (
-            f"dead units (relu channels that output 0 for every sample): {listed}; try He initialization, a "
-            "lower learning rate, or LeakyReLU/ELU.")))
-    saturated = [(row["layer"], row["saturated_fraction"]) for row in layers
-                 if row["saturated_fraction"] is not None and row["saturated_fraction"] >= SATURATED_WARNING]
-    if saturated:
-        findings.append(_worst("saturation", saturated, SATURATED_PROBLEM, lambda listed: (
-            f"saturated sigmoid/tanh outputs (slope under 0.01): {listed}; try Glorot/LeCun initialization, "
-            "scaled inputs, BatchNormalization, or ReLU-family activations.")))
+    for check, key, warning_at, problem_at, what, advice in _LAYER_CHECKS:
+        over = [(row["layer"], row[key]) for row in layers if row[key] is not None and row[key] >= warning_at]
+        if over:
+            findings.append(_worst(check, over, problem_at, lambda listed, w=what, a=advice: f"{w}: {listed}; {a}."))
     hidden = layers[:-1]  # the output layer's scale is the task's
     growth = [(row["layer"], row["output_std"] / input_std) for row in hidden if input_std > 0]
     exploding = [(name, value) for name, value in growth if value > EXPLODING_WARNING]
