@@ -170,3 +170,26 @@ def test_report_prints_a_row_per_layer_then_each_finding():
     assert text[1].split()[:2] == ["dense", "relu"] and "100%" in text[1]
     assert text[-2] == "PROBLEM: dead units: dense 100%" and text[-1] == "1 finding(s)"
     assert not report.ok and math.isclose(report.findings[0].value, 1.0)
+
+
+def test_a_checkup_during_fit_reports_and_leaves_the_training_unchanged(batch, capsys):
+    x, y = batch
+
+    def model():
+        tw.utils.set_random_seed(0)
+        return compiled_model([layers.Dense(32, activation="relu", kernel_initializer="he_normal"),
+                               layers.BatchNormalization(), layers.Dropout(0.3), layers.Dense(8, activation="relu")])
+
+    checkup = doctor.Checkup(x[:128], y[:128], every=2)
+    checked = model()  # each model is made (seeded) right before its fit: the same shuffles
+    checked.fit(x, y, epochs=4, verbose=0, callbacks=[checkup])
+    plain = model()
+    plain.fit(x, y, epochs=4, verbose=0)
+    for a, b in zip(checked.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert [label for label, _ in checkup.reports] == ["epoch 2", "epoch 4", "end"]
+    assert all(isinstance(report, doctor.Report) and len(report.layers) == 5 for _, report in checkup.reports)
+    printed = capsys.readouterr().out
+    assert "doctor, epoch 2:" in printed and "doctor, end:" in printed
+    with pytest.raises(ValueError, match="every"):
+        doctor.Checkup(x, y, every=0)

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy
 
 from trainwell import backend
-from trainwell._errors import bad_type, bad_value
+from trainwell._errors import bad_type, bad_value, check_number
+from trainwell.callbacks.base import Callback
 
 DEAD_WARNING, DEAD_PROBLEM = 0.2, 0.5
 SATURATED_WARNING, SATURATED_PROBLEM = 0.2, 0.5
@@ -99,6 +100,36 @@ def examine(model, x, y, history=None):
     findings = _layer_findings(layers, input_std) + _gradient_findings(layers) + _history_findings(history, where)
     findings.sort(key=lambda finding: finding.severity != "problem")
     return Report(layers, findings)
+
+
+class Checkup(Callback):
+    """Examines the model during `fit`: on a fixed batch every `every` epochs (None: never) and at the
+    end of training with the history; keeps `reports` as [(label, Report)] ("epoch 5", "end") and,
+    with verbose=1, prints each report's findings. The training itself is unchanged: a fit with a
+    Checkup ends with the same weights as one without.
+    Example: `model.fit(x, y, epochs=20, callbacks=[doctor.Checkup(x[:512], y[:512], every=5)])`.
+    """
+
+    def __init__(self, x, y, every=None, verbose=1):
+        super().__init__()
+        self.x, self.y = x, y
+        self.every = check_number("Checkup", "every", every, low=1, integer=True, allow_none=True)
+        self.verbose = verbose
+        self.reports = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.every and (epoch + 1) % self.every == 0:
+            self._examine(f"epoch {epoch + 1}", None)
+
+    def on_train_end(self, logs=None):
+        self._examine("end", getattr(self.model, "history", None))
+
+    def _examine(self, label, history):
+        report = examine(self.model, self.x, self.y, history=history)
+        self.reports.append((label, report))
+        if self.verbose:
+            findings = "\n".join(f"  {f.severity}: {f.message}" for f in report.findings) or "  no trouble found"
+            print(f"doctor, {label}:\n{findings}")
 
 
 def _forward_measurements(model, x):
