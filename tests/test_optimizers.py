@@ -208,3 +208,15 @@ def test_clipnorm_clips_each_variable_by_its_own_norm_among_many():
     for g, w in zip(grads, variables):
         norm = np.sqrt(np.sum(g * g))
         np.testing.assert_allclose(w, -g * min(1.0, 1.0 / norm), rtol=1e-12)  # the small one is untouched
+
+
+def test_layout_says_where_each_variable_sits_in_the_flat_buffer():
+    optimizer = SGD(learning_rate=0.1, momentum=0.9)
+    assert not optimizer.built and optimizer.layout() == []
+    kernel, bias = np.zeros((3, 4)), np.zeros(4)
+    optimizer.apply_gradients([(np.ones((3, 4)), kernel), (np.full(4, 2.0), bias)])
+    assert optimizer.built
+    assert [(variable.shape, start, stop) for variable, start, stop in optimizer.layout()] == [((3, 4), 0, 12),
+                                                                                              ((4,), 12, 16)]
+    momentum = optimizer.slots["momentum"]
+    np.testing.assert_allclose(momentum[12:16], -0.2)  # the bias's slot entries are where layout() says

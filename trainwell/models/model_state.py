@@ -152,7 +152,7 @@ def _check_no_extra_layers(group, layer, where, path, skip_mismatch):
 
 def _built_optimizer(model):
     optimizer = getattr(model, "optimizer", None)
-    return optimizer if optimizer is not None and getattr(optimizer, "_variables", None) is not None else None
+    return optimizer if optimizer is not None and optimizer.built else None
 
 
 def _optimizer_values(optimizer):
@@ -164,8 +164,7 @@ def _optimizer_values(optimizer):
     if isinstance(rate, float):
         values.append(("learning_rate", numpy.float64(rate)))  # float64: the rate is used as a Python float
     arrays = [name for name, slot in state["slots"].items() if hasattr(slot, "shape")]
-    # `_variables` and `_segments` are the flat layout the optimizer was built for (variable order).
-    for variable, (start, stop) in zip(optimizer._variables, optimizer._segments):
+    for variable, start, stop in optimizer.layout():
         values.extend((f"{variable.path}/{name}", state["slots"][name][start:stop].reshape(variable.shape))
                       for name in arrays)
     values.extend((name, numpy.asarray(slot)) for name, slot in state["slots"].items() if name not in arrays)
@@ -190,7 +189,7 @@ def _read_optimizer(stored, optimizer, where, path):
     slots = {}
     for name, slot in live.items():
         if hasattr(slot, "shape"):
-            pieces = [values[f"{v.path}/{name}"].reshape(-1) for v in optimizer._variables]
+            pieces = [values[f"{v.path}/{name}"].reshape(-1) for v, _, _ in optimizer.layout()]
             slots[name] = numpy.concatenate(pieces) if pieces else numpy.zeros(0, dtype=slot.dtype)
         else:
             slots[name] = type(slot)(values[name])  # a Python float stays one: it keeps float32 math float32

@@ -118,6 +118,18 @@ class Optimizer:
             self._segments.append((offset, offset + variable.size))
             offset += variable.size
 
+    @property
+    def built(self):
+        """Whether `build` has laid out slots for some variables."""
+        return self._variables is not None
+
+    def layout(self):
+        """[(variable, start, stop)]: where each variable's entries sit in the flat buffer (and in every
+        slot) the optimizer was built for, in order; empty before `build`."""
+        if not self.built:
+            return []
+        return [(variable, start, stop) for variable, (start, stop) in zip(self._variables, self._segments)]
+
     def _scratch(self, like, index=0):
         """Reusable work array number `index` shaped like `like` (so a rule's update allocates nothing)."""
         buffers = self.__dict__.setdefault("_scratch_arrays", {})
