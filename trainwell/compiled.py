@@ -20,15 +20,18 @@ waking the other threads would cost more than it saves. Scalars must be passed i
 dtype (`w.dtype.type(x)`): a Python float would make the arithmetic float64, unlike NumPy. With
 NumPy's error model (x / 0 is inf, not an exception) and no fast-math or contraction, each entry
 goes through the same float operations in the same order as the NumPy path, so the two give
-identical numbers (tests/test_compiled.py).
+identical numbers (tests/test_compiled.py). That holds for +, -, *, /, sqrt and comparisons, which
+IEEE 754 rounds exactly; not for exp, expm1, log or tanh, whose Numba and NumPy versions differ in
+the last bits (expm1: 1-2 ulp on a quarter of float32 inputs), so loops leave those to NumPy (ELU
+has no loop for that reason).
 
-Threads: Numba's OpenMP layer is preferred (NUMBA_THREADING_LAYER overrides); in a process forked
-after a parallel loop ran (multiprocessing's default on Linux), or where another library loaded GNU
-OpenMP first without GOMP_SPINCOUNT set (import torch before trainwell trains), loops run in the
-calling thread. After a loop its
+Threads: Numba's OpenMP layer is preferred (NUMBA_THREADING_LAYER overrides). After a loop its
 threads spin for GOMP_SPINCOUNT waits before sleeping; GNU OpenMP's default, 300,000, keeps a core
 busy for ~15 ms against OpenBLAS's threads in the next matrix product (the MLP of bench/mlp_cpu.py
-trained 7x slower at batch 32), so trainwell sets GOMP_SPINCOUNT=2000 unless it is already set.
+trained 7x slower at batch 32), so trainwell sets GOMP_SPINCOUNT=2000 unless it is already set. In
+a process forked after a parallel loop ran (multiprocessing's default on Linux), or where another
+library loaded GNU OpenMP first without GOMP_SPINCOUNT set (import torch before trainwell trains),
+loops run in the calling thread.
 Numba is the `fast` extra; without it, or on CuPy, or after `backend.set_compiled_loops(False)`,
 `available()` is False and callers run their NumPy operations (a CuPy ElementwiseKernel can take
 this place on the GPU).
