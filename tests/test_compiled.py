@@ -320,3 +320,15 @@ def test_a_whole_fit_gives_the_same_weights_with_and_without_the_compiled_loops(
 
     for got, expected in zip(train(True), train(False)):
         np.testing.assert_array_equal(got, expected)
+
+
+@needs_numba
+def test_takes_only_contiguous_float32_or_float64_arrays_of_one_dtype(restore_switch):
+    backend.set_compiled_loops(True)
+    a, b = np.zeros((4, 3), np.float32), np.zeros(3, np.float32)
+    assert compiled.takes(a, b) and compiled.takes(a.astype(np.float64))
+    assert not compiled.takes(a, b.astype(np.float64))  # mixed dtypes: NumPy decides the promotion
+    assert not compiled.takes(a.T, b)  # not C-contiguous
+    assert not compiled.takes(a.astype(np.float16)) and not compiled.takes(np.zeros(3, np.int64))
+    backend.set_compiled_loops(False)
+    assert not compiled.takes(a, b)

@@ -10,7 +10,7 @@ step on 10M float32 parameters took 4.5 ms here against 25 ms for the NumPy oper
         for i in prange(w.size):          # a plain `range` until compiled
             w[i] -= g[i] * lr
 
-    if compiled.available():
+    if compiled.takes(w, g):         # Numba there, and contiguous float arrays of one dtype
         sgd_loop(w, g, w.dtype.type(lr))
 
 A loop is plain Python until its first call under `available()`, which compiles it for the
@@ -91,6 +91,14 @@ def _openmp_loaded():
 def available():
     """True when compiled loops run: switched on, NumPy backend, and Numba installed."""
     return backend.compiled_loops_enabled() and backend.xp is numpy and _numba() is not None
+
+
+def takes(*arrays):
+    """Whether a compiled loop runs on these arrays: the loops are available and every array is a
+    C-contiguous float32 or float64 array of one dtype (anything else keeps the NumPy path)."""
+    dtype = arrays[0].dtype
+    return (dtype.char in "fd" and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+            and available())
 
 
 def set_num_threads(count):

@@ -34,6 +34,7 @@ import numpy
 from trainwell import backend
 from trainwell._errors import bad_type, bad_value, check_number
 from trainwell.callbacks.base import Callback
+from trainwell.models.model_state import generator_state
 
 DEAD_WARNING, DEAD_PROBLEM = 0.2, 0.5
 SATURATED_WARNING, SATURATED_PROBLEM = 0.2, 0.5
@@ -154,7 +155,7 @@ def _gradient_measurements(model, x, y):
     """{layer name: RMS of its kernel gradient} from one training-mode pass; the model is restored."""
     model._prepare_training()
     weights = model.get_weights()
-    generators = [(g, g.bit_generator.state) for g in _generators(model)]
+    generators = [(g, generator_state(g)) for g in _generators(model) if generator_state(g) is not None]
     try:
         model._loss_and_gradients(x, y, None)
         gradients = {}
@@ -270,12 +271,9 @@ def _activation_name(layer):
 
 
 def _generators(model):
-    found = [backend.generator()]
-    for layer in model.leaf_layers():
-        generator = getattr(layer, "generator", None)
-        if generator is not None and hasattr(generator, "bit_generator"):
-            found.append(generator)
-    return found
+    """The library's generator and every layer's own (Dropout, RReLU, ...): what a training pass draws from."""
+    return [backend.generator()] + [layer.generator for layer in model.leaf_layers()
+                                    if getattr(layer, "generator", None) is not None]
 
 
 def _percent(value):

@@ -115,7 +115,7 @@ class Window:
         windows = self.windows(padded)  # writable: each class below touches every cell at most once
         blocks = columns.reshape(windows.shape)
         step_h, step_w = -(-((kh - 1) * dh + 1) // sh), -(-((kw - 1) * dw + 1) // sw)
-        if columns.dtype.char in "fd" and columns.flags.c_contiguous and compiled.available():
+        if compiled.takes(columns):
             # the same additions in the same order per cell, one image per thread at a time
             _fold_loop(blocks, padded, sh, sw, dh, dw, step_h, step_w)
             return padded

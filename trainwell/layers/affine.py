@@ -47,7 +47,7 @@ class AffineLayer(Layer):
         An activation with an in-place form (relu) writes into z: no new array and one pass fewer;
         with the compiled loops (trainwell.compiled) relu and the bias take one pass together.
         """
-        if bias is not None and bias.dtype == z.dtype and self._compiled_relu(z):
+        if bias is not None and self._compiled_relu(z, bias):
             outputs = z
             _bias_relu_loop(z.reshape(-1, z.shape[-1]), bias, z.dtype.type(0))
         else:
@@ -64,7 +64,7 @@ class AffineLayer(Layer):
 
     def backward(self, grad):
         y = self._outputs
-        if self._compiled_relu(grad) and grad.shape == y.shape and y.flags.c_contiguous:
+        if grad.shape == y.shape and self._compiled_relu(grad, y):
             dz = backend.xp.empty_like(grad)
             rows = (-1, grad.shape[-1])
             _relu_derivative_loop(grad.reshape(rows), y.reshape(rows), dz.reshape(rows))
@@ -72,10 +72,9 @@ class AffineLayer(Layer):
             dz = self.activation.derivative(grad, self._pre_activation, self._outputs)
         return self.backward_pre_activation(dz)
 
-    def _compiled_relu(self, array):
-        """Whether relu (default arguments) runs as a compiled loop on this C-contiguous float array."""
-        return (self.activation is activations.relu and array.dtype.char in "fd" and array.ndim >= 2
-                and array.flags.c_contiguous and compiled.available())
+    def _compiled_relu(self, rows, other):
+        """Whether relu (default arguments) runs as a compiled loop on these arrays (`rows` at least 2-D)."""
+        return self.activation is activations.relu and rows.ndim >= 2 and compiled.takes(rows, other)
 
     def backward_pre_activation(self, dz):
         """The backward pass from the gradient w.r.t. z (the fused loss path enters here)."""

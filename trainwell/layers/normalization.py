@@ -108,7 +108,7 @@ class BatchNormalization(Layer):
         inv_std = 1.0 / xp.sqrt(variance + self.epsilon)
         k = inv_std if self.gamma is None else inv_std * self.gamma.value  # γ/√(σ² + ε)
         shift = -mean * k if self.beta is None else self.beta.value - mean * k
-        if _compiled_rows(x, k, shift):  # the same two operations in one pass
+        if compiled.takes(x, k, shift):  # the same two operations in one pass
             y = xp.empty_like(x)
             _scale_shift_loop(x, k, shift, y)
         else:
@@ -137,7 +137,7 @@ class BatchNormalization(Layer):
             # dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) = k·dy + a·x + b, per channel:
             a = -k * inv_std * (dgamma / n)
             b = -k * (dbeta / n) - a * mean
-            if _compiled_rows(dy, k, x, a, b):  # the same three operations in one pass
+            if compiled.takes(dy, k, x, a, b):  # the same three operations in one pass
                 dx = xp.empty_like(dy)
                 _input_gradient_loop(dy, k, x, a, b, dx)
             else:
@@ -187,12 +187,6 @@ class BatchNormalization(Layer):
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
                 "beta_constraint": constraints.serialize(self.beta_constraint),
                 "gamma_constraint": constraints.serialize(self.gamma_constraint)}
-
-
-def _compiled_rows(rows, *others):
-    """Whether the compiled loops take these arrays: C-contiguous (n, C) rows, one float dtype."""
-    return (rows.dtype.char in "fd" and rows.flags.c_contiguous and all(o.dtype == rows.dtype for o in others)
-            and compiled.available())
 
 
 @loop

@@ -79,12 +79,13 @@ class MaxPooling2D(_Pooling2D):
         if not self._input_grad_needed:
             return None
         dpadded = window.gradient_buffer(grad)
-        if grad.dtype.char in "fd" and grad.dtype == slabs.dtype and compiled.available():
+        contiguous_grad = xp.ascontiguousarray(grad)
+        if compiled.takes(contiguous_grad, slabs, outputs, dpadded):
             first = xp.empty(outputs.shape, dtype=xp.int32)  # the offset that routes each window's gradient
             _first_maximum_loop(slabs.reshape(len(slabs), len(outputs), -1), outputs.reshape(len(outputs), -1),
                                 first.reshape(len(outputs), -1))
-            _max_pool_backward_loop(xp.ascontiguousarray(grad), first, dpadded, len(slabs), window.size[1],
-                                    *window.strides, window.disjoint)
+            _max_pool_backward_loop(contiguous_grad, first, dpadded, len(slabs), window.size[1], *window.strides,
+                                    window.disjoint)
             return window.crop(dpadded)
         found = None  # windows whose maximum an earlier offset holds: later ties get nothing
         for index, cells in window.offsets():

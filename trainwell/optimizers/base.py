@@ -197,7 +197,7 @@ class Optimizer:
         """
         self.begin_step(self.slots, step)
         flush = step % FLUSH_EVERY == 0
-        if self.compiled_update is not None and params.dtype.char in "fd" and compiled.available():  # float32/64
+        if self.compiled_update is not None and compiled.takes(params, grads):
             self.compiled_update(params, grads, self.slots, lr, step, flush)
             return
         arrays = {name: slot for name, slot in self.slots.items() if hasattr(slot, "shape")}

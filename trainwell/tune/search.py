@@ -63,7 +63,7 @@ def random_search(objective, space, trials=20, rounds=1, keep=0.25, mode="min", 
         if board is None:
             results += [_run_trial(function, name_, round_number, params) for name_, params in zip(names, configs)]
         else:
-            results += board.run_round(function if work_too else None, names, round_number, configs, stale_after)
+            results += board.run_round(function if work_too else None, names, round_number, configs)
         ranked = _ranked(results, mode)
         good = [r["params"] for r in ranked if r["score"] is not None]
         if not good:
@@ -99,7 +99,7 @@ def work(directory, poll=POLL_SECONDS, idle_exit=None):
     `idle_exit` seconds, until no trial has appeared for that long; then a worker may also be started
     before the search and waits for it that long). Returns how many trials it ran."""
     started = time.monotonic()
-    while not (Path(directory) / "search.json").exists() and idle_exit is not None:
+    while not (Path(directory) / "search.json").exists() and idle_exit is not None:  # started before the search
         if time.monotonic() - started > idle_exit:
             break
         time.sleep(poll)
@@ -185,27 +185,31 @@ class _Board:
     """The shared folder: trials/ (waiting), running/ (claimed), results/, and search.json."""
 
     def __init__(self, directory, description=None):
+        """A searching process gives its `description` (written to search.json); a worker reads it."""
         self.root = Path(directory)
+        self.search_file = self.root / "search.json"
         self.folders = {name: self.root / name for name in ("trials", "running", "results")}
+        found = self._read_json(self.search_file)
         if description is None:  # a worker: the search must exist
-            if not (self.root / "search.json").exists():
+            if found is None:
                 raise FileNotFoundError(f"tune.work: {str(directory)!r} holds no search (no search.json); start "
                                         "random_search(..., directory=...) on it first.")
+            self.description = found
             return
         for folder in self.folders.values():
             folder.mkdir(parents=True, exist_ok=True)
-        found = self._read_json(self.root / "search.json")
         if found is not None and _identity(found) != _identity(description):
             raise ValueError(f"random_search: {str(directory)!r} holds another search ({found}); use a new "
                              "folder, or the same objective, space and settings to go on with that one.")
-        self._write_json(self.root / "search.json", {**description, "status": "running"})
+        self.description = description
+        self._write_json(self.search_file, {**description, "status": "running"})
 
-    def run_round(self, function, names, round_number, configs, stale_after):
+    def run_round(self, function, names, round_number, configs):
         for name, params in zip(names, configs):
             if not (self.folders["results"] / f"{name}.json").exists():
                 self._write_json(self.folders["trials"] / f"{name}.json",
                                  {"name": name, "round": round_number, "params": params,
-                                  "objective": self._read_json(self.root / "search.json")["objective"]})
+                                  "objective": self.description["objective"]})
         while True:
             records = [self._read_json(self.folders["results"] / f"{name}.json") for name in names]
             if all(record is not None for record in records):
@@ -214,7 +218,7 @@ class _Board:
             if trial is not None:
                 self.run_claimed(function, trial)
             else:
-                self._requeue_stale(stale_after)
+                self._requeue_stale()
                 time.sleep(POLL_SECONDS)
 
     def claim(self):
@@ -233,7 +237,7 @@ class _Board:
     def run_claimed(self, function, trial):
         claimed = self.folders["running"] / f"{trial['name']}.json"
         alive = threading.Event()
-        every = min(HEARTBEAT_SECONDS, self._read_json(self.root / "search.json")["stale_after"] / 4)
+        every = min(HEARTBEAT_SECONDS, self.description["stale_after"] / 4)
         beat = threading.Thread(target=_heartbeat, args=(claimed, alive, every), daemon=True)
         beat.start()
         try:
@@ -245,17 +249,16 @@ class _Board:
         claimed.unlink(missing_ok=True)
 
     def finished(self):
-        found = self._read_json(self.root / "search.json")
+        found = self._read_json(self.search_file)
         return found is not None and found.get("status") == "finished"
 
     def finish(self):
-        self._write_json(self.root / "search.json", {**self._read_json(self.root / "search.json"),
-                                                      "status": "finished"})
+        self._write_json(self.search_file, {**self.description, "status": "finished"})
 
-    def _requeue_stale(self, stale_after):
+    def _requeue_stale(self):
         for path in self.folders["running"].glob("*.json"):
             try:
-                if time.time() - path.stat().st_mtime > stale_after:
+                if time.time() - path.stat().st_mtime > self.description["stale_after"]:
                     os.rename(path, self.folders["trials"] / path.name)
             except FileNotFoundError:  # finished or requeued meanwhile
                 continue
